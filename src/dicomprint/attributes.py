@@ -1,0 +1,198 @@
+"""Table-driven validation of N-CREATE / N-SET attribute lists.
+
+Each SOP class module declares a tuple of :class:`Rule` objects, one per
+attribute the standard lists for the operation. :func:`parse_attributes`
+applies the usage semantics of PS3.4 H.2.4 uniformly:
+
+- an SCU-mandatory attribute that is missing: 0x0120; present but empty: 0x0121;
+- a value that is not legal for the attribute: 0x0106;
+- a legal value the printer does not support: 0x0106 when the profile is
+  strict, otherwise warning 0x0116 and the printer's default;
+- an attribute the operation does not take: 0x0105 when strict, otherwise
+  warning 0x0107 and the attribute is ignored.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from attrs import define, field, frozen
+from pydicom import Dataset
+from pydicom.datadict import keyword_for_tag, tag_for_keyword
+from pydicom.sequence import Sequence as DicomSequence
+from pydicom.tag import Tag
+
+from .profile import PrinterProfile
+from .status import PrintError, Status
+from .values import Parser
+
+log = logging.getLogger(__name__)
+
+_SPECIFIC_CHARACTER_SET = Tag(0x0008, 0x0005)
+
+
+#: Rule.empty value meaning "an empty element is not a value" (the default).
+NO_VALUE = object()
+
+
+class Unsupported(ValueError):
+    """A legal value that this printer does not support."""
+
+
+Check = Callable[[Any, PrinterProfile, list[Status]], Any]
+Default = Callable[[PrinterProfile], Any]
+
+
+@frozen
+class Rule:
+    """How one attribute of one operation is validated and stored.
+
+    ``attribute`` names the model field that receives the value (the DICOM
+    keyword unless given). ``check`` may adjust the value (appending a
+    warning status) or raise :class:`Unsupported`; ``default`` supplies the
+    printer's value when an unsupported one is replaced leniently.
+    ``empty`` is the value an empty element stands for; by default an empty
+    element is no value (0x0121 for a mandatory attribute, else ignored).
+    """
+
+    keyword: str
+    parse: Parser
+    mandatory: bool = False
+    check: Check | None = None
+    default: Default | None = None
+    attribute: str = field()
+    empty: Any = NO_VALUE
+
+    @attribute.default
+    def _attribute(self) -> str:
+        return self.keyword
+
+    @property
+    def tag(self) -> int:
+        tag = tag_for_keyword(self.keyword)
+        if tag is None:
+            raise KeyError(self.keyword)
+        return tag
+
+
+@define
+class Parsed:
+    """The outcome of validating one attribute list."""
+
+    values: dict[str, Any] = field(factory=dict)
+    warnings: list[Status] = field(factory=list)
+    comments: list[str] = field(factory=list)
+
+    def warn(self, status: Status, comment: str) -> None:
+        self.warnings.append(status)
+        self.comments.append(comment)
+        log.warning("%s: %s", status, comment)
+
+
+def parse_attributes(dataset: Dataset, rules: Sequence[Rule], profile: PrinterProfile) -> Parsed:
+    """Validate ``dataset`` against ``rules``; raise PrintError on failure."""
+    by_tag = {rule.tag: rule for rule in rules}
+    parsed = Parsed()
+    for tag in list(dataset.keys()):
+        if tag.element == 0 or tag == _SPECIFIC_CHARACTER_SET:
+            continue
+        rule = by_tag.get(tag)
+        name = keyword_for_tag(tag) or str(tag)
+        if rule is None:
+            if profile.strict:
+                raise PrintError(Status.NO_SUCH_ATTRIBUTE, f"{name} {tag} is not supported")
+            parsed.warn(Status.ATTRIBUTE_LIST_ERROR, f"{name} {tag} is not supported: ignored")
+            continue
+        try:
+            raw = dataset[tag].value
+        except Exception as exc:  # pydicom raises many kinds on undecodable values
+            raise PrintError(Status.INVALID_ATTRIBUTE_VALUE, f"{name}: {exc}") from exc
+        if _is_empty(raw):
+            if rule.empty is not NO_VALUE:
+                parsed.values[rule.attribute] = rule.empty
+            elif rule.mandatory:
+                raise PrintError(Status.MISSING_ATTRIBUTE_VALUE, f"{name} has no value")
+            continue
+        try:
+            value = rule.parse(raw)
+        except PrintError:
+            raise
+        except (ValueError, TypeError, OverflowError) as exc:
+            raise PrintError(Status.INVALID_ATTRIBUTE_VALUE, f"{name}: {exc}") from exc
+        if rule.check is not None:
+            try:
+                value = rule.check(value, profile, parsed.warnings)
+            except Unsupported as exc:
+                if profile.strict or rule.default is None:
+                    raise PrintError(Status.INVALID_ATTRIBUTE_VALUE, f"{name}: {exc}") from exc
+                value = rule.default(profile)
+                parsed.warn(Status.ATTRIBUTE_VALUE_OUT_OF_RANGE, f"{name}: {exc}; using {value!r}")
+        parsed.values[rule.attribute] = value
+    for rule in rules:
+        if rule.mandatory and rule.attribute not in parsed.values:
+            raise PrintError(Status.MISSING_ATTRIBUTE, f"{rule.keyword} is missing")
+    return parsed
+
+
+def _is_empty(value: Any) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, str | bytes | DicomSequence | list | tuple):
+        return len(value) == 0
+    return False
+
+
+def supported_in(option: Callable[[PrinterProfile], Iterable[Any]]) -> Check:
+    """A check that the value is one of the profile's options."""
+
+    def check(value: Any, profile: PrinterProfile, warnings: list[Status]) -> Any:
+        if value not in option(profile):
+            raise Unsupported(f"{value!r} is not supported by this printer")
+        return value
+
+    return check
+
+
+def referenced_uid(sop_class_uids: Iterable[str]) -> Parser:
+    """A Referenced ... Sequence with one item naming an instance of given classes."""
+    classes = tuple(sop_class_uids)
+
+    def parse(value: Any) -> str:
+        from .uids import is_valid_uid
+
+        if not isinstance(value, DicomSequence) or len(value) != 1:
+            raise ValueError("must hold exactly one item")
+        item = value[0]
+        sop_class = item.get("ReferencedSOPClassUID")
+        instance = item.get("ReferencedSOPInstanceUID")
+        if sop_class is None or instance is None:
+            raise PrintError(
+                Status.MISSING_ATTRIBUTE,
+                "item lacks Referenced SOP Class UID or Referenced SOP Instance UID",
+            )
+        if str(sop_class) not in classes:
+            raise ValueError(f"references SOP class {sop_class}, expected {' or '.join(classes)}")
+        if not is_valid_uid(str(instance)):
+            raise ValueError(f"{instance!r} is not a valid UID")
+        return str(instance)
+
+    return parse
+
+
+def to_dataset(obj: Any, keywords: Iterable[str]) -> Dataset:
+    """A dataset holding the named attributes of a model object (None skipped)."""
+    dataset = Dataset()
+    for keyword in keywords:
+        value = getattr(obj, keyword)
+        if value is None:
+            continue
+        setattr(dataset, keyword, getattr(value, "text", value))
+    return dataset
+
+
+def assign(obj: Any, values: dict[str, Any]) -> None:
+    """Store validated values on a model object."""
+    for name, value in values.items():
+        setattr(obj, name, value)
