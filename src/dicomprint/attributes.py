@@ -37,7 +37,7 @@ _SPECIFIC_CHARACTER_SET = Tag(0x0008, 0x0005)
 NO_VALUE = object()
 
 
-class Unsupported(ValueError):
+class UnsupportedValueError(ValueError):
     """A legal value that this printer does not support."""
 
 
@@ -51,7 +51,7 @@ class Rule:
 
     ``attribute`` names the model field that receives the value (the DICOM
     keyword unless given). ``check`` may adjust the value (appending a
-    warning status) or raise :class:`Unsupported`; ``default`` supplies the
+    warning status) or raise :class:`UnsupportedValueError`; ``default`` supplies the
     printer's value when an unsupported one is replaced leniently.
     ``empty`` is the value an empty element stands for; by default an empty
     element is no value (0x0121 for a mandatory attribute, else ignored).
@@ -124,7 +124,7 @@ def parse_attributes(dataset: Dataset, rules: Sequence[Rule], profile: PrinterPr
         if rule.check is not None:
             try:
                 value = rule.check(value, profile, parsed.warnings)
-            except Unsupported as exc:
+            except UnsupportedValueError as exc:
                 if profile.strict or rule.default is None:
                     raise PrintError(Status.INVALID_ATTRIBUTE_VALUE, f"{name}: {exc}") from exc
                 value = rule.default(profile)
@@ -149,7 +149,7 @@ def supported_in(option: Callable[[PrinterProfile], Iterable[Any]]) -> Check:
 
     def check(value: Any, profile: PrinterProfile, warnings: list[Status]) -> Any:
         if value not in option(profile):
-            raise Unsupported(f"{value!r} is not supported by this printer")
+            raise UnsupportedValueError(f"{value!r} is not supported by this printer")
         return value
 
     return check

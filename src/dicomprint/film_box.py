@@ -8,7 +8,7 @@ from attrs import define, field
 
 from . import uids, values
 from .annotation_box import AnnotationBox
-from .attributes import Rule, Unsupported, referenced_uid
+from .attributes import Rule, UnsupportedValueError, referenced_uid
 from .display_attributes import film_box_default, shared_rules
 from .film_sizes import FILM_SIZES_MM
 from .image_box import ImageBox
@@ -21,18 +21,18 @@ def _display_format(value: Any, profile: PrinterProfile, warnings: list[Status])
     try:
         return profile.display_format(value)
     except ValueError as exc:
-        raise Unsupported(str(exc)) from exc
+        raise UnsupportedValueError(str(exc)) from exc
 
 
 def _film_size(value: str, profile: PrinterProfile, warnings: list[Status]) -> str:
     if value not in FILM_SIZES_MM or value not in profile.film_sizes:
-        raise Unsupported(f"film size {value!r} is not supported by this printer")
+        raise UnsupportedValueError(f"film size {value!r} is not supported by this printer")
     return value
 
 
 def _annotation_format(value: str, profile: PrinterProfile, warnings: list[Status]) -> str:
     if value not in profile.annotation_formats:
-        raise Unsupported(f"annotation display format {value!r} is not defined here")
+        raise UnsupportedValueError(f"annotation display format {value!r} is not defined here")
     return value
 
 

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from attrs import define, field
 
 from . import values
-from .attributes import Rule, Unsupported, supported_in
+from .attributes import Rule, UnsupportedValueError, supported_in
 from .profile import PrinterProfile
 from .status import Status
 
@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 def _copies_supported(value: int, profile: PrinterProfile, warnings: list[Status]) -> int:
     if value > profile.max_copies:
-        raise Unsupported(f"{value} copies exceeds this printer's {profile.max_copies}")
+        raise UnsupportedValueError(f"{value} copies exceeds this printer's {profile.max_copies}")
     return value
 
 
