@@ -8,6 +8,7 @@ sensible default to fall back to.
 
 from __future__ import annotations
 
+from collections.abc import Sequence as AbcSequence
 from typing import Any
 
 import numpy as np
@@ -66,7 +67,9 @@ def _parse_table(sequence: Any) -> tuple[tuple[int, int, int], str, np.ndarray]:
         if keyword not in item:
             raise PrintError(Status.MISSING_ATTRIBUTE, f"Presentation LUT item lacks {keyword}")
     descriptor = item["LUTDescriptor"].value
-    if not isinstance(descriptor, list | tuple) or len(descriptor) != 3:
+    if isinstance(descriptor, str | bytes) or not isinstance(descriptor, AbcSequence):
+        raise ValueError("LUT Descriptor must have three values")
+    if len(descriptor) != 3:
         raise ValueError("LUT Descriptor must have three values")
     entries, first, bits = (int(v) for v in descriptor)
     entries = entries or 65536  # 0 stands for 2**16 (PS3.3 C.11.1.1)
