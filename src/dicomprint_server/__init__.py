@@ -1,0 +1,19 @@
+"""dicomprint_server: the network side of dicomprint.
+
+A pynetdicom print SCP around :class:`dicomprint.PrintSession`, printer
+backends (JPEG/PNG files), configuration and the ``dicomprint`` command.
+"""
+
+from .config import DEFAULT_CONFIG, ConfigError, ServerConfig, load_config
+from .contexts import IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME
+from .server import PrintServer
+
+__all__ = [
+    "DEFAULT_CONFIG",
+    "IMPLEMENTATION_CLASS_UID",
+    "IMPLEMENTATION_VERSION_NAME",
+    "ConfigError",
+    "PrintServer",
+    "ServerConfig",
+    "load_config",
+]

@@ -1,0 +1,176 @@
+"""The "JPEG" printer of the seed: every film becomes an image file.
+
+Layout::
+
+    <directory>/<calling AE>/<YYYYmmddTHHMMSS_ffffff>Z_<job>_<film>[_x<copies>].jpg
+
+- ``<calling AE>`` is the calling AE title made safe as a folder name:
+  letters, digits, ``-`` and ``_`` are kept, anything else becomes ``_``, and
+  a title that had to change gets a short hash suffix so two different
+  titles never share a folder. An empty title becomes ``_``.
+- The timestamp is the job's creation time in UTC, so the files of one job
+  sort together and jobs sort by time; ``<job>`` is 8 hex digits derived
+  from the print job UID; ``<film>`` counts the job's films from 01.
+- Copies (``copies`` option): ``"record"`` (default) writes one file per
+  film and records a count above one as ``_x<copies>`` in the name and in
+  the file's comment; ``"files"`` writes one file per printed sheet, in
+  the job's collation order, named ``..._<film>_c<copy>``.
+
+Each file is encoded in memory, written to a hidden temporary file in the
+same folder, fsynced, renamed over its final name with :func:`os.replace`
+and the folder fsynced: a film is either complete or absent.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import logging
+import os
+import re
+import secrets
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from attrs import define, field
+from PIL import Image, PngImagePlugin
+
+from dicomprint.film import Film
+from dicomprint.job import PrintJob
+
+log = logging.getLogger(__name__)
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
+_SUFFIX = {"jpeg": ".jpg", "png": ".png"}
+_O_BINARY = getattr(os, "O_BINARY", 0)  # Windows
+
+
+def folder_name(ae_title: str) -> str:
+    """A folder name for an AE title that cannot leave the output folder."""
+    stripped = ae_title.strip()
+    safe = _UNSAFE.sub("_", stripped)
+    if safe != stripped or not safe:
+        digest = hashlib.sha1(ae_title.encode("utf-8", "replace")).hexdigest()[:6]
+        safe = f"{safe}-{digest}" if safe else "_"
+    return safe
+
+
+def job_tag(job_id: str) -> str:
+    return hashlib.sha1(job_id.encode("ascii", "replace")).hexdigest()[:8]
+
+
+@define
+class JpegPrinter:
+    """Writes each film as a JPEG (or PNG) file; see the module docstring."""
+
+    directory: Path = field(converter=Path)
+    format: str = "jpeg"
+    quality: int = 90
+    png_compress_level: int = 3
+    copies: str = "record"
+    fsync: bool = True
+
+    @classmethod
+    def from_options(cls, options: Mapping[str, Any]) -> JpegPrinter:
+        """Build from the [output] table of the server configuration."""
+        return cls(
+            directory=Path(options["directory"]),
+            format=options.get("format", "jpeg"),
+            quality=options.get("quality", 90),
+            png_compress_level=options.get("png_compress_level", 3),
+            copies=options.get("copies", "record"),
+            fsync=options.get("fsync", True),
+        )
+
+    def print_films(self, films: Sequence[Film], job: PrintJob) -> None:
+        if not films:
+            return
+        folder = self.directory / folder_name(job.calling_ae_title)
+        folder.mkdir(parents=True, exist_ok=True)
+        stamp = job.created.strftime("%Y%m%dT%H%M%S_%fZ")
+        written = []
+        for stem, film, comment in self._sheets(films, job):
+            target = folder / f"{stamp}_{job_tag(job.job_id)}_{stem}{_SUFFIX[self.format]}"
+            write_atomic(target, self.encode(film, comment), fsync=self.fsync)
+            written.append(target)
+        if self.fsync:
+            _fsync_directory(folder)
+        log.info("wrote %d file(s) to %s", len(written), folder)
+
+    def _sheets(self, films: Sequence[Film], job: PrintJob) -> Iterator[tuple[str, Film, str]]:
+        """(name stem, film, comment) for every file to write, in print order."""
+        total = len(films)
+        if self.copies == "record":
+            for number, film in enumerate(films, 1):
+                count = max(film.copies, 1)
+                stem = f"{number:02d}" + (f"_x{count}" if count > 1 else "")
+                yield stem, film, _comment(film, number, total, f"copies={count}")
+            return
+        copies = max(job.copies, 1)
+        order = (
+            [(c, n) for c in range(1, copies + 1) for n in range(1, total + 1)]
+            if job.collate
+            else [(c, n) for n in range(1, total + 1) for c in range(1, copies + 1)]
+        )
+        for copy_number, number in order:
+            film = films[number - 1]
+            comment = _comment(film, number, total, f"copy={copy_number}/{copies}")
+            yield f"{number:02d}_c{copy_number:02d}", film, comment
+
+    def encode(self, film: Film, comment: str = "") -> bytes:
+        # (H, W) uint8 becomes mode "L", (H, W, 3) uint8 mode "RGB".
+        image = Image.fromarray(film.pixels)
+        buffer = io.BytesIO()
+        dpi = (film.dpi, film.dpi)
+        if self.format == "png":
+            info = PngImagePlugin.PngInfo()
+            info.add_text("Comment", comment)
+            image.save(buffer, "PNG", dpi=dpi, pnginfo=info, compress_level=self.png_compress_level)
+        else:
+            image.save(buffer, "JPEG", quality=self.quality, dpi=dpi, comment=comment.encode())
+        return buffer.getvalue()
+
+
+def _comment(film: Film, number: int, total: int, copies: str) -> str:
+    # Only printable ASCII: AE titles and labels arrive from the network.
+    text = (
+        f"dicomprint film {number}/{total} {copies} {film.film_size_id} {film.orientation} "
+        f"{film.dpi}dpi calling={film.calling_ae_title.strip()} "
+        f"label={film.film_session_label.strip()} job={film.job_id}"
+    )
+    return "".join(ch if " " <= ch <= "~" else "?" for ch in text)
+
+
+def write_atomic(target: Path, data: bytes, *, fsync: bool = True) -> None:
+    """Write ``data`` to ``target`` so that ``target`` is either complete or absent."""
+    temporary = target.with_name(f".{target.name}.{secrets.token_hex(6)}.part")
+    # Not mkstemp: its 0600 mode would survive the rename; this honours the umask.
+    handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_BINARY, 0o666)
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            if fsync:
+                os.fsync(stream.fileno())
+        os.replace(temporary, target)
+    except BaseException:
+        try:
+            os.unlink(temporary)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def _fsync_directory(folder: Path) -> None:
+    # Makes the renames durable; not possible on every platform (Windows).
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

@@ -1,0 +1,114 @@
+"""The ``dicomprint`` command line.
+
+``dicomprint serve`` runs the print server in the foreground until Ctrl-C or
+SIGTERM; ``dicomprint config`` prints the embedded default configuration.
+Further subcommands register themselves in :func:`build_parser`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+
+from .config import DEFAULT_CONFIG, LOG_LEVELS, ConfigError, load_config
+
+log = logging.getLogger("dicomprint_server")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="dicomprint", description="DICOM Print Management: reference print server and tools"
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    serve = commands.add_parser(
+        "serve",
+        help="run the print server in the foreground",
+        description="Run the DICOM print server. Options override the --config file, "
+        "which overrides the embedded defaults (see 'dicomprint config').",
+    )
+    serve.add_argument("--config", metavar="FILE", help="TOML configuration file")
+    serve.add_argument("--port", type=int, help="TCP port (default 11112; 0 picks a free one)")
+    serve.add_argument("--host", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--ae-title", help="our AE title (default PRINTSCP)")
+    serve.add_argument("--output", metavar="DIR", help="output folder (default ./filmbox)")
+    serve.add_argument("--format", choices=("jpeg", "png"), help="output file format")
+    serve.add_argument("--dpi", type=int, help="film resolution for STANDARD, dots per inch")
+    serve.add_argument("--max-associations", type=int, help="simultaneous associations (20)")
+    serve.add_argument("--max-pdu", type=int, help="largest PDU received, bytes (16384)")
+    serve.add_argument(
+        "--log-level", type=str.upper, choices=LOG_LEVELS, help="logging level (INFO)"
+    )
+    serve.set_defaults(run=run_serve)
+
+    config = commands.add_parser("config", help="print the default configuration file")
+    config.set_defaults(run=run_config)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    return int(args.run(args) or 0)
+
+
+def run_config(args: argparse.Namespace) -> int:
+    sys.stdout.write(DEFAULT_CONFIG)
+    return 0
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    overrides = {
+        "port": args.port,
+        "host": args.host,
+        "ae_title": args.ae_title,
+        "output": args.output,
+        "format": args.format,
+        "dpi": args.dpi,
+        "max_associations": args.max_associations,
+        "max_pdu": args.max_pdu,
+        "log_level": args.log_level,
+    }
+    try:
+        config = load_config(args.config, overrides)
+    except ConfigError as exc:
+        print(f"dicomprint: configuration error: {exc}", file=sys.stderr)
+        return 2
+    configure_logging(config.server.log_level)
+
+    from .server import PrintServer  # imports pynetdicom: only when serving
+
+    try:
+        server = PrintServer(config)
+        server.start()
+    except (OSError, ValueError) as exc:
+        log.error("cannot start the server: %s", exc)
+        return 1
+    stop = threading.Event()
+
+    def request_stop(signum: int, frame: object) -> None:
+        log.info("signal %d: shutting down", signum)
+        stop.set()
+
+    for name in ("SIGINT", "SIGTERM"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), request_stop)
+    log.info("output folder %s", config.output.directory.absolute())
+    try:
+        while not stop.wait(1.0):
+            pass
+    finally:
+        server.shutdown()
+    return 0
+
+
+def configure_logging(level: str) -> None:
+    logging.basicConfig(
+        level=level, format="%(asctime)s %(levelname)-7s %(name)s: %(message)s", force=True
+    )
+    # pynetdicom's INFO is a full dump of every association; show it only when debugging.
+    logging.getLogger("pynetdicom").setLevel(logging.DEBUG if level == "DEBUG" else "WARNING")

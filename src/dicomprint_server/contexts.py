@@ -1,0 +1,94 @@
+"""Association negotiation: presentation contexts and implementation identity.
+
+The table follows the seed conformance statement (section 3.1.3.1) with the
+correct UIDs: the seed drops a ``.1`` in several print class UIDs. Every
+context is SCP role, no extended negotiation.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from pydicom.uid import (
+    JPEG2000Lossless,
+    JPEGBaseline8Bit,
+    JPEGLosslessSV1,
+)
+from pynetdicom import AE
+
+from dicomprint import uids
+
+#: A fixed, randomly drawn UUID; "2.25." + its integer value is a UID that
+#: needs no registered root (PS3.5 B.2).
+IMPLEMENTATION_UUID = uuid.UUID("04e5f054-0848-4e8b-ad99-e1547affb793")
+IMPLEMENTATION_CLASS_UID = f"2.25.{IMPLEMENTATION_UUID.int}"
+#: At most 16 characters (PS3.7 D.3.3.2).
+IMPLEMENTATION_VERSION_NAME = "DICOMPRINT_010"
+
+IMPLICIT_VR_LITTLE_ENDIAN = "1.2.840.10008.1.2"
+EXPLICIT_VR_LITTLE_ENDIAN = "1.2.840.10008.1.2.1"
+
+UNCOMPRESSED = (IMPLICIT_VR_LITTLE_ENDIAN, EXPLICIT_VR_LITTLE_ENDIAN)
+#: Implicit, Explicit VR Little Endian, JPEG Lossless SV1, JPEG Baseline, JPEG 2000.
+IMAGE_TRANSFER_SYNTAXES = (
+    *UNCOMPRESSED,
+    str(JPEGLosslessSV1),
+    str(JPEGBaseline8Bit),
+    str(JPEG2000Lossless),
+)
+
+VERIFICATION = "1.2.840.10008.1.1"
+
+#: Print Management: the two meta classes, their member classes (some SCUs
+#: propose them on their own) and the optional classes this server supports.
+PRINT_SOP_CLASSES = (
+    uids.BasicGrayscalePrintManagementMeta,
+    uids.BasicColorPrintManagementMeta,
+    uids.BasicFilmSession,
+    uids.BasicFilmBox,
+    uids.BasicGrayscaleImageBox,
+    uids.BasicColorImageBox,
+    uids.Printer,
+    uids.PresentationLUT,
+    uids.BasicAnnotationBox,
+)
+
+#: The seed's thirteen storage classes (store-to-film).
+STORAGE_SOP_CLASSES = (
+    "1.2.840.10008.5.1.4.1.1.1",  # CR Image Storage
+    "1.2.840.10008.5.1.4.1.1.2",  # CT Image Storage
+    "1.2.840.10008.5.1.4.1.1.1.1",  # Digital X-Ray Image Storage - For Presentation
+    "1.2.840.10008.5.1.4.1.1.4",  # MR Image Storage
+    "1.2.840.10008.5.1.4.1.1.6",  # Ultrasound Image Storage (Retired)
+    "1.2.840.10008.5.1.4.1.1.6.1",  # Ultrasound Image Storage
+    "1.2.840.10008.5.1.4.1.1.7",  # Secondary Capture Image Storage
+    "1.2.840.10008.5.1.4.1.1.1.2",  # Digital Mammography X-Ray - For Presentation
+    "1.2.840.10008.5.1.4.1.1.20",  # Nuclear Medicine Image Storage
+    "1.2.840.10008.5.1.4.1.1.12.1",  # X-Ray Angiographic Image Storage
+    "1.2.840.10008.5.1.4.1.1.12.2",  # X-Ray Radiofluoroscopic Image Storage
+    "1.2.840.10008.5.1.4.1.1.128",  # Positron Emission Tomography Image Storage
+    "1.2.840.10008.5.1.4.1.1.88.11",  # Basic Text SR Storage
+)
+BASIC_TEXT_SR = "1.2.840.10008.5.1.4.1.1.88.11"
+
+
+def supported_contexts() -> list[tuple[str, tuple[str, ...]]]:
+    """(abstract syntax, transfer syntaxes) for every context the server accepts."""
+    table: list[tuple[str, tuple[str, ...]]] = [(VERIFICATION, UNCOMPRESSED)]
+    table += [(sop_class, UNCOMPRESSED) for sop_class in PRINT_SOP_CLASSES]
+    for sop_class in STORAGE_SOP_CLASSES:
+        # A text report has no pixels to compress (seed table).
+        syntaxes = UNCOMPRESSED if sop_class == BASIC_TEXT_SR else IMAGE_TRANSFER_SYNTAXES
+        table.append((sop_class, syntaxes))
+    return table
+
+
+def configure_ae(ae: AE) -> None:
+    """Add the supported contexts and the implementation identity to ``ae``."""
+    for abstract_syntax, transfer_syntaxes in supported_contexts():
+        ae.add_supported_context(abstract_syntax, list(transfer_syntaxes))
+    ae.implementation_class_uid = IMPLEMENTATION_CLASS_UID
+    ae.implementation_version_name = IMPLEMENTATION_VERSION_NAME
+    # The seed accepts any called and calling AE title.
+    ae.require_called_aet = False
+    ae.require_calling_aet = []

@@ -1,0 +1,324 @@
+"""The pynetdicom adapter: DIMSE events in, PrintSession calls, (status, dataset) out.
+
+One :class:`~dicomprint.PrintSession` per association, created when the
+association is accepted and closed when it is released, aborted or its
+connection closes. Print semantics all live in the session; this module
+only unpacks requests, maps :class:`~dicomprint.PrintError` to a status
+(with an Error Comment and a log line) and wires printer status changes to
+N-EVENT-REPORTs.
+
+C-STORE: the storage contexts of the conformance statement are accepted, but
+store-to-film is not implemented yet; every C-STORE is refused with 0x0122
+(Refused: SOP Class not supported) and an Error Comment saying so.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from attrs import define, field
+from pydicom import Dataset
+from pydicom.uid import UID
+from pynetdicom import evt
+
+from dicomprint import Printer, PrintError, PrintSession, Reply, Status, uids
+from dicomprint.session import PrintCallback
+
+from .events import EventOutbox, event_context
+
+log = logging.getLogger(__name__)
+
+#: Error Comment (0000,0902) is LO: at most 64 characters.
+_MAX_COMMENT = 64
+
+StoreHandler = Callable[[Any], "int | Dataset"]
+
+
+@define
+class AssociationState:
+    """What one association owns."""
+
+    session: PrintSession
+    label: str
+    accepted: frozenset[str]
+    outbox: EventOutbox | None = None
+    unsubscribe: Callable[[], None] | None = None
+    lock: threading.Lock = field(factory=threading.Lock)
+
+
+def _name(uid: str | None) -> str:
+    return UID(uid).name if uid else "?"
+
+
+def status_dataset(status: Status, comment: str = "", **command: Any) -> Dataset:
+    """A status for pynetdicom: Status, Error Comment on failures, other command fields."""
+    ds = Dataset()
+    ds.Status = int(status)
+    if comment and status.is_failure:
+        ds.ErrorComment = comment.encode("ascii", "replace").decode()[:_MAX_COMMENT]
+    for keyword, value in command.items():
+        setattr(ds, keyword, value)
+    return ds
+
+
+def _store_not_implemented(event: Any) -> Dataset:
+    return status_dataset(Status.SOP_CLASS_NOT_SUPPORTED, "store-to-film is not implemented yet")
+
+
+class PrintSCP:
+    """Event handlers for a pynetdicom AE that serves Print Management."""
+
+    def __init__(
+        self,
+        printer: Printer,
+        on_print: PrintCallback | None,
+        *,
+        on_c_store: StoreHandler | None = None,
+    ) -> None:
+        self.printer = printer
+        self.on_print = on_print
+        self.on_c_store = on_c_store or _store_not_implemented
+        self._states: dict[Any, AssociationState] = {}
+        self._lock = threading.Lock()
+        self._numbers = itertools.count(1)
+
+    def handlers(self) -> list[tuple[Any, Callable[..., Any]]]:
+        return [
+            (evt.EVT_ACCEPTED, self._accepted),
+            (evt.EVT_REJECTED, self._rejected),
+            (evt.EVT_RELEASED, self._ended),
+            (evt.EVT_ABORTED, self._ended),
+            (evt.EVT_CONN_CLOSE, self._ended),
+            (evt.EVT_C_ECHO, self._c_echo),
+            (evt.EVT_C_STORE, self._c_store),
+            (evt.EVT_N_CREATE, self._n_create),
+            (evt.EVT_N_SET, self._n_set),
+            (evt.EVT_N_GET, self._n_get),
+            (evt.EVT_N_ACTION, self._n_action),
+            (evt.EVT_N_DELETE, self._n_delete),
+        ]
+
+    @property
+    def open_associations(self) -> int:
+        with self._lock:
+            return len(self._states)
+
+    # -- Association life cycle --------------------------------------------
+
+    def _accepted(self, event: Any) -> None:
+        assoc = event.assoc
+        calling = assoc.requestor.ae_title
+        label = f"#{next(self._numbers)} {calling}@{assoc.requestor.address}"
+        accepted = frozenset(cx.abstract_syntax for cx in assoc.accepted_contexts)
+        session = PrintSession(
+            self.printer,
+            on_print=self.on_print,
+            annotation=uids.BasicAnnotationBox in accepted,
+            presentation_lut=uids.PresentationLUT in accepted,
+            calling_ae_title=calling,
+            called_ae_title=assoc.acceptor.ae_title,
+        )
+        state = AssociationState(session, label, accepted)
+        context = event_context(assoc)
+        if context is not None:
+            state.outbox = EventOutbox(assoc, context, label)
+            outbox = state.outbox
+
+            def announce(printer: Printer) -> None:
+                outbox.post(*printer.event_report())
+
+            state.unsubscribe = self.printer.subscribe(announce)
+        with self._lock:
+            self._states[assoc] = state
+        log.info(
+            "%s: association accepted (called %r, %d context(s): %s)",
+            label,
+            assoc.acceptor.ae_title,
+            len(accepted),
+            ", ".join(sorted(_name(uid) for uid in accepted)),
+        )
+
+    def _rejected(self, event: Any) -> None:
+        requestor = event.assoc.requestor
+        log.warning(
+            "association from %r@%s rejected (%d of at most %d associations open)",
+            requestor.ae_title,
+            requestor.address,
+            len(event.assoc.ae.active_associations),
+            event.assoc.ae.maximum_associations,
+        )
+
+    def _ended(self, event: Any) -> None:
+        with self._lock:
+            state = self._states.pop(event.assoc, None)
+        if state is None:
+            return
+        if state.unsubscribe is not None:
+            state.unsubscribe()
+        # Waits for a request in progress (e.g. a print) to finish first.
+        with state.lock:
+            state.session.close()
+        how = {
+            evt.EVT_RELEASED: "released",
+            evt.EVT_ABORTED: "aborted",
+        }.get(event.event, "connection closed")
+        log.info("%s: association %s; its print objects are released", state.label, how)
+
+    def _state(self, assoc: Any) -> AssociationState | None:
+        with self._lock:
+            return self._states.get(assoc)
+
+    # -- DIMSE-C ---------------------------------------------------------------
+
+    def _c_echo(self, event: Any) -> int:
+        state = self._state(event.assoc)
+        log.info("%s: C-ECHO", state.label if state else event.assoc.requestor.ae_title)
+        return 0x0000
+
+    def _c_store(self, event: Any) -> int | Dataset:
+        result = self.on_c_store(event)
+        state = self._state(event.assoc)
+        status = result.Status if isinstance(result, Dataset) else result
+        log.log(
+            logging.INFO if status == 0 else logging.WARNING,
+            "%s: C-STORE %s -> 0x%04X",
+            state.label if state else event.assoc.requestor.ae_title,
+            _name(event.request.AffectedSOPClassUID),
+            status,
+        )
+        return result
+
+    # -- DIMSE-N ---------------------------------------------------------------
+
+    def _n_create(self, event: Any) -> tuple[Any, Dataset | None]:
+        request = event.request
+        sop_class = str(request.AffectedSOPClassUID)
+        requested_uid = request.AffectedSOPInstanceUID
+        requested_uid = str(requested_uid) if requested_uid else None
+
+        def call(state: AssociationState) -> Reply:
+            meta = self._meta_class(state, event.context.abstract_syntax)
+            dataset = _decode(event, "attribute_list")
+            return state.session.n_create(sop_class, dataset, requested_uid, meta)
+
+        status, reply = self._call(event, "N-CREATE", sop_class, requested_uid, call)
+        if reply is None or requested_uid or not reply.instance_uid:
+            return status, reply.dataset if reply else None
+        # The SCP chose the UID: it goes in the response's Affected SOP
+        # Instance UID. pynetdicom moves it there from the dataset on success
+        # only, so a warning carries it in the status instead.
+        dataset = reply.dataset if reply.dataset is not None else Dataset()
+        if reply.status == Status.SUCCESS:
+            dataset.AffectedSOPInstanceUID = reply.instance_uid
+            return status, dataset
+        status.AffectedSOPInstanceUID = reply.instance_uid
+        return status, dataset
+
+    def _n_set(self, event: Any) -> tuple[Any, Dataset | None]:
+        request = event.request
+        sop_class = str(request.RequestedSOPClassUID)
+        uid = str(request.RequestedSOPInstanceUID)
+
+        def call(state: AssociationState) -> Reply:
+            return state.session.n_set(sop_class, uid, _decode(event, "modification_list"))
+
+        status, reply = self._call(event, "N-SET", sop_class, uid, call)
+        return status, reply.dataset if reply else None
+
+    def _n_get(self, event: Any) -> tuple[Any, Dataset | None]:
+        request = event.request
+        sop_class = str(request.RequestedSOPClassUID)
+        uid = str(request.RequestedSOPInstanceUID)
+        tags = [int(tag) for tag in event.attribute_identifiers]
+        status, reply = self._call(
+            event, "N-GET", sop_class, uid, lambda s: s.session.n_get(sop_class, uid, tags)
+        )
+        return status, reply.dataset if reply else None
+
+    def _n_action(self, event: Any) -> tuple[Any, Dataset | None]:
+        request = event.request
+        sop_class = str(request.RequestedSOPClassUID)
+        uid = str(request.RequestedSOPInstanceUID)
+        action = event.action_type
+        status, reply = self._call(
+            event,
+            "N-ACTION",
+            sop_class,
+            uid,
+            lambda s: s.session.n_action(sop_class, uid, action),
+        )
+        return status, reply.dataset if reply else None
+
+    def _n_delete(self, event: Any) -> tuple[Any, Dataset | None]:
+        request = event.request
+        sop_class = str(request.RequestedSOPClassUID)
+        uid = str(request.RequestedSOPInstanceUID)
+        status, reply = self._call(
+            event, "N-DELETE", sop_class, uid, lambda s: s.session.n_delete(sop_class, uid)
+        )
+        return status, None
+
+    def _call(
+        self,
+        event: Any,
+        operation: str,
+        sop_class: str,
+        uid: str | None,
+        call: Callable[[AssociationState], Reply],
+    ) -> tuple[Dataset, Reply | None]:
+        """Run ``call`` on the association's session; turn errors into statuses."""
+        state = self._state(event.assoc)
+        what = f"{operation} {_name(sop_class)}"
+        if state is None:
+            log.error("%s from an association that has ended", what)
+            return status_dataset(Status.PROCESSING_FAILURE, "association has ended"), None
+        try:
+            with state.lock:
+                reply = call(state)
+        except PrintError as exc:
+            log.warning("%s: %s %s -> %s %s", state.label, what, uid, exc.status, exc.comment)
+            return status_dataset(exc.status, exc.comment or exc.status.meaning), None
+        except Exception as exc:
+            log.exception("%s: %s failed unexpectedly", state.label, what)
+            return status_dataset(Status.PROCESSING_FAILURE, f"internal error: {exc}"), None
+        status = Status(reply.status)
+        log.log(
+            logging.WARNING if status.is_warning else logging.INFO,
+            "%s: %s %s -> 0x%04X%s",
+            state.label,
+            what,
+            uid or reply.instance_uid,
+            status,
+            f" {status.meaning}: {reply.comment}" if status.is_warning else "",
+        )
+        return status_dataset(status), reply
+
+    @staticmethod
+    def _meta_class(state: AssociationState, abstract_syntax: str) -> str:
+        """The meta SOP class whose image box class a new film box uses."""
+        if abstract_syntax in uids.META_SOP_CLASSES:
+            return abstract_syntax
+        metas = [meta for meta in uids.META_SOP_CLASSES if meta in state.accepted]
+        if len(metas) == 1:
+            return metas[0]
+        # Individual classes only (or both metas): the image box class decides.
+        if (
+            uids.BasicColorImageBox in state.accepted
+            and uids.BasicGrayscaleImageBox not in state.accepted
+        ):
+            return uids.BasicColorPrintManagementMeta
+        return uids.BasicGrayscalePrintManagementMeta
+
+
+def _decode(event: Any, attribute: str) -> Dataset:
+    """The request's dataset, decoded; undecodable input is a processing failure."""
+    # Element values are parsed lazily, later, where a bad one gets 0x0106.
+    try:
+        dataset = getattr(event, attribute)
+    except Exception as exc:
+        raise PrintError(Status.PROCESSING_FAILURE, f"cannot decode the dataset: {exc}") from exc
+    return dataset

@@ -1,0 +1,106 @@
+"""The print server: a configured pynetdicom AE around one shared printer."""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+import attrs
+from pynetdicom import AE
+
+from dicomprint import Printer
+from dicomprint.backend import PrinterBackend
+
+from .backends import load_backend
+from .config import ServerConfig
+from .contexts import configure_ae
+from .printing import Renderer, print_callback
+from .scp import PrintSCP, StoreHandler
+
+log = logging.getLogger(__name__)
+
+
+class PrintServer:
+    """A DICOM print SCP: ``start()``, then ``shutdown()`` (or use as a context manager).
+
+    ``backend`` and ``render`` replace the configured printer backend and
+    the renderer (tests and embedding applications use this).
+    """
+
+    def __init__(
+        self,
+        config: ServerConfig | None = None,
+        *,
+        backend: PrinterBackend | None = None,
+        render: Renderer | None = None,
+        on_c_store: StoreHandler | None = None,
+    ) -> None:
+        self.config = config or ServerConfig()
+        settings = self.config.server
+        if backend is None:
+            output = self.config.output
+            options = {**attrs.asdict(output), "directory": Path(output.directory).absolute()}
+            backend = load_backend(output.backend, options)
+        self.backend = backend
+        self.printer = Printer(self.config.profile)
+        self.scp = PrintSCP(
+            self.printer, print_callback(backend, self.printer, render), on_c_store=on_c_store
+        )
+        self.ae = AE(ae_title=settings.ae_title)
+        configure_ae(self.ae)
+        self.ae.maximum_associations = settings.max_associations
+        self.ae.maximum_pdu_size = settings.max_pdu
+        self.ae.acse_timeout = settings.acse_timeout
+        self.ae.dimse_timeout = settings.dimse_timeout
+        self.ae.network_timeout = settings.network_timeout
+        self._server: Any = None
+
+    @property
+    def address(self) -> tuple[str, int]:
+        """(host, port) the server listens on; the real port when configured as 0."""
+        if self._server is None:
+            raise RuntimeError("the server is not running")
+        host, port = self._server.server_address[:2]
+        return host, port
+
+    def start(self) -> PrintServer:
+        """Listen in background threads; returns at once."""
+        settings = self.config.server
+        self._server = self.ae.start_server(
+            (settings.host, settings.port), block=False, evt_handlers=self.scp.handlers()
+        )
+        host, port = self.address
+        log.info(
+            "%s listening on %s:%d (max %d associations, max PDU %d)",
+            settings.ae_title,
+            host,
+            port,
+            settings.max_associations,
+            settings.max_pdu,
+        )
+        return self
+
+    def shutdown(self, grace: float = 5.0) -> None:
+        """Stop listening; give open associations ``grace`` seconds, then abort them."""
+        if self._server is None:
+            return
+        self._server.shutdown()
+        deadline = time.monotonic() + grace
+        while self.ae.active_associations and time.monotonic() < deadline:
+            time.sleep(0.05)
+        remaining = self.ae.active_associations
+        if remaining:
+            log.warning("aborting %d open association(s)", len(remaining))
+        self.ae.shutdown()  # aborts what is left
+        for assoc in remaining:
+            assoc.join(timeout=max(0.1, deadline + 2.0 - time.monotonic()))
+        self._server = None
+        log.info("server stopped")
+
+    def __enter__(self) -> PrintServer:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.shutdown()
