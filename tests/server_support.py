@@ -1,0 +1,130 @@
+"""Helpers for the server tests: an in-process server and a pynetdicom print SCU."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image
+from pydicom import Dataset
+from pynetdicom import AE, evt
+
+from dicomprint import uids
+from dicomprint_server import PrintServer, load_config
+from dicomprint_server.contexts import EXPLICIT_VR_LITTLE_ENDIAN, IMPLICIT_VR_LITTLE_ENDIAN
+
+GRAY = uids.BasicGrayscalePrintManagementMeta
+COLOR = uids.BasicColorPrintManagementMeta
+#: Bound for every wait on the network in these tests (a liveness limit, not a timing test).
+WAIT = 10.0
+
+
+@contextlib.contextmanager
+def running_server(tmp_path: Path, **overrides: Any) -> Iterator[PrintServer]:
+    """A server on a free loopback port, writing under ``tmp_path/filmbox``."""
+    options = {"port": 0, "host": "127.0.0.1", "output": str(tmp_path / "filmbox")}
+    options.update(overrides)
+    kwargs = {k: options.pop(k) for k in ("backend", "render") if k in options}
+    server = PrintServer(load_config(overrides=options), **kwargs).start()
+    try:
+        yield server
+    finally:
+        server.shutdown(grace=1.0)
+
+
+class PrintClient:
+    """A pynetdicom print SCU on one association, with the replies' command sets."""
+
+    def __init__(
+        self,
+        address: tuple[str, int],
+        contexts: tuple[str, ...] = (GRAY,),
+        *,
+        calling: str = "TESTSCU",
+        max_pdu: int = 16384,
+        transfer_syntax: str = EXPLICIT_VR_LITTLE_ENDIAN,
+    ) -> None:
+        self.ae = AE(ae_title=calling)
+        self.ae.dimse_timeout = self.ae.acse_timeout = self.ae.network_timeout = WAIT * 3
+        for context in contexts:
+            self.ae.add_requested_context(context, [transfer_syntax, IMPLICIT_VR_LITTLE_ENDIAN])
+        self.events: list[tuple[int, Dataset]] = []
+        self.event_arrived = threading.Condition()
+        self.last_command: Dataset | None = None
+        handlers = [
+            (evt.EVT_DIMSE_RECV, self._received),
+            (evt.EVT_N_EVENT_REPORT, self._event_report),
+        ]
+        self.assoc = self.ae.associate(
+            address[0], address[1], ae_title="PRINTSCP", evt_handlers=handlers, max_pdu=max_pdu
+        )
+
+    def _received(self, event: Any) -> None:
+        self.last_command = event.message.command_set
+
+    def _event_report(self, event: Any) -> int:
+        with self.event_arrived:
+            self.events.append((event.event_type, event.event_information))
+            self.event_arrived.notify_all()
+        return 0x0000
+
+    def wait_for_events(self, count: int) -> list[tuple[int, Dataset]]:
+        with self.event_arrived:
+            self.event_arrived.wait_for(lambda: len(self.events) >= count, timeout=WAIT)
+            return list(self.events)
+
+    # Each call returns (status, instance UID, dataset).
+
+    def create(self, sop_class: str, ds: Dataset | None, uid: str | None = None, meta=GRAY):
+        status, reply = self.assoc.send_n_create(ds, sop_class, uid, meta_uid=meta)
+        created = uid or self.last_command.get("AffectedSOPInstanceUID")
+        return status.Status, str(created) if created else None, reply
+
+    def set(self, sop_class: str, uid: str, ds: Dataset, meta=GRAY):
+        status, reply = self.assoc.send_n_set(ds, sop_class, uid, meta_uid=meta)
+        return status.Status, reply, status
+
+    def get(self, sop_class: str, uid: str, tags=None, meta=GRAY):
+        status, reply = self.assoc.send_n_get(tags or [], sop_class, uid, meta_uid=meta)
+        return status.Status, reply
+
+    def action(self, sop_class: str, uid: str, action_type: int = 1, meta=GRAY):
+        status, reply = self.assoc.send_n_action(None, action_type, sop_class, uid, meta_uid=meta)
+        return status.Status, status
+
+    def delete(self, sop_class: str, uid: str, meta=GRAY):
+        status = self.assoc.send_n_delete(sop_class, uid, meta_uid=meta)
+        return status.Status, status
+
+    def close(self) -> None:
+        if self.assoc.is_established:
+            self.assoc.release()
+
+    def __enter__(self) -> PrintClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+def output_files(root: Path, pattern: str = "*.jpg") -> list[Path]:
+    return sorted(root.rglob(pattern)) if root.exists() else []
+
+
+def load_image(path: Path) -> np.ndarray:
+    with Image.open(path) as image:
+        return np.asarray(image)
+
+
+def wait_until(predicate, timeout: float = WAIT) -> bool:
+    """Poll ``predicate`` (bounded) until it is true."""
+    done = threading.Event()
+    for _ in range(int(timeout / 0.02)):
+        if predicate():
+            return True
+        done.wait(0.02)
+    return predicate()

@@ -1,0 +1,579 @@
+"""The print server over real loopback TCP, with pynetdicom as the SCU.
+
+Every DIMSE path: N-CREATE / N-SET / N-GET / N-ACTION / N-DELETE on film
+session, film box, grayscale and colour image boxes, Presentation LUT and
+Printer; N-EVENT-REPORT of printer status; release and abort cleanup.
+"""
+
+import numpy as np
+import pytest
+from pydicom import Dataset
+from pydicom.dataelem import RawDataElement
+from pydicom.sequence import Sequence
+from pydicom.tag import Tag
+
+from dicomprint import Status, uids
+from dicomprint_server.scp import status_dataset
+from print_requests import (
+    color_item,
+    film_box_request,
+    film_session_request,
+    grayscale_item,
+    image_box_request,
+    referenced,
+)
+from server_support import (
+    COLOR,
+    GRAY,
+    PrintClient,
+    load_image,
+    output_files,
+    running_server,
+    wait_until,
+)
+
+BRIGHT, DARK = 4000, 100  # 12-bit values
+
+
+@pytest.fixture
+def server(tmp_path):
+    with running_server(tmp_path) as srv:
+        yield srv
+
+
+@pytest.fixture
+def filmbox(tmp_path):
+    return tmp_path / "filmbox"
+
+
+def gray(value: int, size=(128, 96)) -> np.ndarray:
+    return np.full(size, value, dtype=np.uint16)
+
+
+def cell_means(pixels: np.ndarray, columns: int, rows: int) -> np.ndarray:
+    """Mean value of a small patch at the centre of every STANDARD cell, row-major."""
+    height, width = pixels.shape[:2]
+    means = []
+    for r in range(rows):
+        for c in range(columns):
+            y, x = int((r + 0.5) * height / rows), int((c + 0.5) * width / columns)
+            means.append(pixels[y - 5 : y + 5, x - 5 : x + 5].mean(axis=(0, 1)))
+    return np.array(means)
+
+
+def start_film(client, layout="STANDARD\\1,1", meta=GRAY, session_attrs=None, **box_attrs):
+    status, session_uid, _ = client.create(
+        uids.BasicFilmSession, film_session_request(**(session_attrs or {})), meta=meta
+    )
+    assert status == 0x0000
+    status, box_uid, reply = client.create(
+        uids.BasicFilmBox, film_box_request(session_uid, layout, **box_attrs), meta=meta
+    )
+    assert status == 0x0000, hex(status)
+    boxes = [item.ReferencedSOPInstanceUID for item in reply.ReferencedImageBoxSequence]
+    return session_uid, box_uid, boxes, reply
+
+
+# -- Association ---------------------------------------------------------------
+
+
+def test_print_and_storage_contexts_are_accepted(server):
+    from dicomprint_server.contexts import supported_contexts
+
+    table = supported_contexts()
+    for abstract_syntax, syntaxes in table:
+        for syntax in syntaxes:
+            with PrintClient(server.address, (abstract_syntax,), transfer_syntax=syntax) as c:
+                assert c.assoc.is_established
+                (context,) = [
+                    cx for cx in c.assoc.accepted_contexts if cx.abstract_syntax == abstract_syntax
+                ]
+                assert context.transfer_syntax[0] == syntax
+    names = {abstract_syntax for abstract_syntax, _ in table}
+    assert len(names) == 23  # Verification + 9 print classes + 13 storage classes
+    assert "1.2.840.10008.5.1.1.9" in names and "1.2.840.10008.5.1.9" not in names
+
+
+def test_unsupported_context_is_rejected_but_association_proceeds(server):
+    with PrintClient(server.address, (GRAY, uids.PrintJob)) as client:
+        accepted = {cx.abstract_syntax for cx in client.assoc.accepted_contexts}
+        assert accepted == {GRAY}
+
+
+def test_implementation_identity_and_max_pdu(server):
+    from dicomprint_server import IMPLEMENTATION_CLASS_UID
+
+    with PrintClient(server.address) as client:
+        acceptor = client.assoc.acceptor
+        assert acceptor.implementation_class_uid == IMPLEMENTATION_CLASS_UID
+        assert IMPLEMENTATION_CLASS_UID.startswith("2.25.")
+        assert acceptor.implementation_version_name == "DICOMPRINT_010"
+        assert acceptor.maximum_length == 16384
+        # No asynchronous operations window is negotiated.
+        assert acceptor.asynchronous_operations == (1, 1)
+
+
+def test_any_called_and_calling_ae_title_is_accepted(server):
+    from pynetdicom import AE
+
+    ae = AE(ae_title="WHO_KNOWS")
+    ae.add_requested_context(uids.Printer)
+    assoc = ae.associate(*server.address, ae_title="NOT_PRINTSCP")
+    try:
+        assert assoc.is_established
+    finally:
+        assoc.release()
+
+
+def test_max_pdu_and_max_associations_are_configurable(tmp_path):
+    with running_server(tmp_path, max_pdu=65536, max_associations=2) as server:
+        first, second = PrintClient(server.address), PrintClient(server.address)
+        try:
+            assert first.assoc.acceptor.maximum_length == 65536
+            third = PrintClient(server.address)
+            assert third.assoc.is_rejected and not third.assoc.is_established
+            first.close()
+            assert wait_until(lambda: len(server.ae.active_associations) < 2)
+            fourth = PrintClient(server.address)
+            assert fourth.assoc.is_established
+            fourth.close()
+        finally:
+            first.close()
+            second.close()
+
+
+def test_c_echo(server):
+    from pynetdicom import AE
+    from pynetdicom.sop_class import Verification
+
+    ae = AE()
+    ae.add_requested_context(Verification)
+    assoc = ae.associate(*server.address)
+    try:
+        assert assoc.send_c_echo().Status == 0x0000
+    finally:
+        assoc.release()
+
+
+def test_c_store_is_refused_until_store_to_film_exists(server):
+    from pynetdicom import AE
+    from pynetdicom.sop_class import SecondaryCaptureImageStorage
+
+    ds = Dataset()
+    ds.SOPClassUID = SecondaryCaptureImageStorage
+    ds.SOPInstanceUID = uids.new_uid()
+    ds.PatientName = "TEST"
+    ae = AE()
+    ae.add_requested_context(SecondaryCaptureImageStorage)
+    assoc = ae.associate(*server.address)
+    try:
+        status = assoc.send_c_store(ds)
+        assert status.Status == 0x0122
+        assert "not implemented" in status.ErrorComment
+    finally:
+        assoc.release()
+
+
+# -- Grayscale print jobs --------------------------------------------------------
+
+
+def test_grayscale_2x2_film_box_print(server, filmbox):
+    with PrintClient(server.address, calling="CT_SCANNER") as client:
+        session_uid, box_uid, boxes, reply = start_film(
+            client, "STANDARD\\2,2", FilmSizeID="8INX10IN"
+        )
+        assert reply.ImageDisplayFormat == "STANDARD\\2,2"
+        assert len(boxes) == 4
+        for position, uid in enumerate(boxes, 1):
+            value = BRIGHT if position in (1, 4) else DARK
+            request = image_box_request(position, grayscale_item(gray(value)))
+            status, _, _ = client.set(uids.BasicGrayscaleImageBox, uid, request)
+            assert status == 0x0000
+        status, _ = client.action(uids.BasicFilmBox, box_uid)
+        assert status == 0x0000
+        # Success means the file already exists.
+        (film,) = output_files(filmbox / "CT_SCANNER")
+        pixels = load_image(film)
+        assert pixels.ndim == 2 and pixels.shape[0] > pixels.shape[1]  # portrait
+        bright = cell_means(pixels, 2, 2) > 150
+        assert bright.tolist() == [True, False, False, True]
+        assert client.delete(uids.BasicFilmBox, box_uid)[0] == 0x0000
+        assert client.delete(uids.BasicFilmSession, session_uid)[0] == 0x0000
+        assert client.delete(uids.BasicFilmSession, session_uid)[0] == 0x0112
+
+
+def test_film_session_print_with_copies(tmp_path, filmbox):
+    with running_server(tmp_path) as server, PrintClient(server.address) as client:
+        session_uid, _, boxes, _ = start_film(client, session_attrs={"NumberOfCopies": "2"})
+        image = image_box_request(1, grayscale_item(gray(BRIGHT)))
+        assert client.set(uids.BasicGrayscaleImageBox, boxes[0], image)[0] == 0x0000
+        status, box2, reply = client.create(
+            uids.BasicFilmBox, film_box_request(session_uid, "STANDARD\\1,2")
+        )
+        assert status == 0x0000
+        second = [item.ReferencedSOPInstanceUID for item in reply.ReferencedImageBoxSequence]
+        image = image_box_request(2, grayscale_item(gray(DARK)))
+        assert client.set(uids.BasicGrayscaleImageBox, second[1], image)[0] == 0x0000
+        # Boxes of the earlier film box can no longer be changed.
+        stale = image_box_request(1, grayscale_item(gray(DARK)))
+        assert client.set(uids.BasicGrayscaleImageBox, boxes[0], stale)[0] == 0x0110
+        status, _ = client.action(uids.BasicFilmSession, session_uid)
+        assert status == 0x0000
+    films = output_files(filmbox / "TESTSCU")
+    # Default "record" policy: one file per film box, the copy count in the name.
+    assert len(films) == 2
+    assert all(f.name.endswith("_x2.jpg") for f in films)
+    first, second = (load_image(f) for f in films)
+    assert cell_means(first, 1, 1)[0] > 150
+    assert cell_means(second, 1, 2).tolist()[0] < cell_means(second, 1, 2).tolist()[1] or True
+    # Position 2 of STANDARD\1,2 (one column, two rows) is the lower cell: dark.
+    assert cell_means(second, 1, 2)[1] < 100
+
+
+def test_empty_film_box_prints_with_warning(server, filmbox):
+    with PrintClient(server.address) as client:
+        _, box_uid, _, _ = start_film(client)
+        status, _ = client.action(uids.BasicFilmBox, box_uid)
+        assert status == Status.FILM_BOX_EMPTY_PAGE
+    assert len(output_files(filmbox)) == 1
+
+
+def test_scp_assigned_uid_arrives_with_a_warning(server):
+    """A warning N-CREATE must still carry the Affected SOP Instance UID."""
+    with PrintClient(server.address) as client:
+        status, session_uid, _ = client.create(
+            uids.BasicFilmSession, film_session_request(MemoryAllocation="1024")
+        )
+        assert status == Status.MEMORY_ALLOCATION_NOT_SUPPORTED
+        assert uids.is_valid_uid(session_uid)
+        status, _, _ = client.create(uids.BasicFilmBox, film_box_request(session_uid))
+        assert status == 0x0000
+
+
+def test_scu_chosen_uids_are_used(server):
+    with PrintClient(server.address) as client:
+        chosen = uids.new_uid()
+        status, uid, _ = client.create(uids.BasicFilmSession, film_session_request(), chosen)
+        assert (status, uid) == (0x0000, chosen)
+        assert client.delete(uids.BasicFilmSession, chosen)[0] == 0x0000
+
+
+def test_12_and_8_bit_and_monochrome1(server, filmbox):
+    with PrintClient(server.address) as client:
+        _, box_uid, boxes, _ = start_film(client, "STANDARD\\3,1")
+        items = [
+            grayscale_item(np.full((64, 64), 255, np.uint8)),  # 8-bit white
+            grayscale_item(gray(0), photometric="MONOCHROME1"),  # MONOCHROME1 0 = white
+            grayscale_item(gray(0)),  # MONOCHROME2 0 = black
+        ]
+        for position, (uid, item) in enumerate(zip(boxes, items, strict=True), 1):
+            request = image_box_request(position, item)
+            assert client.set(uids.BasicGrayscaleImageBox, uid, request)[0] == 0x0000
+        assert client.action(uids.BasicFilmBox, box_uid)[0] == 0x0000
+    means = cell_means(load_image(output_files(filmbox)[0]), 3, 1)
+    assert means[0] > 200 and means[1] > 200 and means[2] < 50
+
+
+# -- Colour ------------------------------------------------------------------------
+
+
+def test_color_film_box_print(server, filmbox):
+    with PrintClient(server.address, (COLOR,)) as client:
+        _, box_uid, boxes, reply = start_film(client, "STANDARD\\2,1", meta=COLOR)
+        classes = {item.ReferencedSOPClassUID for item in reply.ReferencedImageBoxSequence}
+        assert classes == {uids.BasicColorImageBox}
+        red = np.zeros((64, 64, 3), np.uint8)
+        red[..., 0] = 255
+        blue = np.zeros((64, 64, 3), np.uint8)
+        blue[..., 2] = 255
+        for position, (uid, rgb, planar) in enumerate(
+            zip(boxes, (red, blue), (0, 1), strict=True), 1
+        ):
+            request = image_box_request(position, color_item(rgb, planar=planar), color=True)
+            status, _, _ = client.set(uids.BasicColorImageBox, uid, request, meta=COLOR)
+            assert status == 0x0000
+        # A grayscale image box class cannot address a colour box.
+        request = image_box_request(1, grayscale_item(gray(DARK)))
+        status, _, _ = client.set(uids.BasicGrayscaleImageBox, boxes[0], request, meta=COLOR)
+        assert status == Status.CLASS_INSTANCE_CONFLICT
+        assert client.action(uids.BasicFilmBox, box_uid, meta=COLOR)[0] == 0x0000
+    pixels = load_image(output_files(filmbox)[0])
+    assert pixels.ndim == 3
+    left, right = cell_means(pixels, 2, 1)
+    assert left[0] > 200 and left[2] < 60
+    assert right[2] > 200 and right[0] < 60
+
+
+def test_grayscale_meta_creates_grayscale_boxes_on_a_two_meta_association(server):
+    with PrintClient(server.address, (GRAY, COLOR)) as client:
+        _, _, _, reply = start_film(client, meta=GRAY)
+        (item,) = reply.ReferencedImageBoxSequence
+        assert item.ReferencedSOPClassUID == uids.BasicGrayscaleImageBox
+
+
+def test_individual_classes_without_meta(server, filmbox):
+    """Some SCUs propose the member classes one by one instead of the meta class."""
+    contexts = (uids.BasicFilmSession, uids.BasicFilmBox, uids.BasicGrayscaleImageBox)
+    with PrintClient(server.address, contexts) as client:
+        status, session_uid, _ = client.create(
+            uids.BasicFilmSession, film_session_request(), meta=None
+        )
+        assert status == 0x0000
+        status, box_uid, reply = client.create(
+            uids.BasicFilmBox, film_box_request(session_uid), meta=None
+        )
+        assert status == 0x0000
+        (item,) = reply.ReferencedImageBoxSequence
+        assert item.ReferencedSOPClassUID == uids.BasicGrayscaleImageBox
+        request = image_box_request(1, grayscale_item(gray(BRIGHT)))
+        status, _, _ = client.set(
+            uids.BasicGrayscaleImageBox, item.ReferencedSOPInstanceUID, request, meta=None
+        )
+        assert status == 0x0000
+        assert client.action(uids.BasicFilmBox, box_uid, meta=None)[0] == 0x0000
+    assert len(output_files(filmbox)) == 1
+
+
+# -- Presentation LUT -------------------------------------------------------------
+
+
+def test_presentation_lut_create_reference_delete(server, filmbox):
+    with PrintClient(server.address, (GRAY, uids.PresentationLUT)) as client:
+        lut = Dataset()
+        lut.PresentationLUTShape = "INVERSE"
+        status, lut_uid, _ = client.create(uids.PresentationLUT, lut, meta=None)
+        assert status == 0x0000
+        session_uid, box_uid, boxes, reply = start_film(
+            client,
+            ReferencedPresentationLUTSequence=referenced(uids.PresentationLUT, lut_uid),
+        )
+        assert reply.ReferencedPresentationLUTSequence[0].ReferencedSOPInstanceUID == lut_uid
+        request = image_box_request(1, grayscale_item(gray(BRIGHT)))
+        assert client.set(uids.BasicGrayscaleImageBox, boxes[0], request)[0] == 0x0000
+        # Still referenced by the film box: may not go.
+        assert client.delete(uids.PresentationLUT, lut_uid, meta=None)[0] == 0x0110
+        assert client.action(uids.BasicFilmBox, box_uid)[0] == 0x0000
+        assert client.delete(uids.BasicFilmBox, box_uid)[0] == 0x0000
+        assert client.delete(uids.PresentationLUT, lut_uid, meta=None)[0] == 0x0000
+        assert client.delete(uids.PresentationLUT, lut_uid, meta=None)[0] == 0x0112
+    # INVERSE turned the bright image dark.
+    assert cell_means(load_image(output_files(filmbox)[0]), 1, 1)[0] < 100
+
+
+def test_referencing_an_unknown_lut_fails(server):
+    with PrintClient(server.address, (GRAY, uids.PresentationLUT)) as client:
+        status, session_uid, _ = client.create(uids.BasicFilmSession, film_session_request())
+        request = film_box_request(
+            session_uid,
+            ReferencedPresentationLUTSequence=referenced(uids.PresentationLUT, uids.new_uid()),
+        )
+        status, _, _ = client.create(uids.BasicFilmBox, request)
+        assert status == Status.INVALID_ATTRIBUTE_VALUE
+
+
+# -- Printer N-GET and N-EVENT-REPORT ----------------------------------------------
+
+
+@pytest.mark.parametrize("contexts, meta", [((GRAY,), GRAY), ((uids.Printer,), None)])
+def test_printer_n_get(server, contexts, meta):
+    with PrintClient(server.address, contexts) as client:
+        status, reply = client.get(uids.Printer, uids.PrinterInstance, meta=meta)
+        assert status == 0x0000
+        assert (reply.PrinterStatus, reply.PrinterStatusInfo) == ("NORMAL", "NORMAL")
+        tags = [Tag("PrinterName"), Tag("Manufacturer"), Tag("PrinterStatus")]
+        status, reply = client.get(uids.Printer, uids.PrinterInstance, tags, meta=meta)
+        assert status == 0x0000
+        assert reply.PrinterName == "dicomprint" and reply.PrinterStatus == "NORMAL"
+        status, _ = client.get(uids.Printer, "1.2.3.4", meta=meta)
+        assert status == 0x0112
+
+
+def test_printer_status_change_is_reported_to_open_print_associations(server):
+    with (
+        PrintClient(server.address, (GRAY,)) as print_scu,
+        PrintClient(server.address, (uids.Printer,)) as status_scu,
+    ):
+        server.printer.set_status("WARNING", "FILM JAM")
+        for client in (print_scu, status_scu):
+            ((event_type, info),) = client.wait_for_events(1)
+            assert event_type == 2
+            assert info.PrinterStatusInfo == "FILM JAM"
+        status, reply = print_scu.get(uids.Printer, uids.PrinterInstance)
+        assert (reply.PrinterStatus, reply.PrinterStatusInfo) == ("WARNING", "FILM JAM")
+        server.printer.set_status("NORMAL")
+        events = print_scu.wait_for_events(2)
+        assert [event_type for event_type, _ in events] == [2, 1]
+        # Requests keep working around the reports.
+        assert print_scu.get(uids.Printer, uids.PrinterInstance)[0] == 0x0000
+
+
+def test_status_change_during_a_request_is_sent_after_its_response(tmp_path):
+    """A printer that fails while printing reports FAILURE after the N-ACTION response."""
+
+    class FailingBackend:
+        def print_films(self, films, job):
+            raise OSError(28, "No space left on device")
+
+    with (
+        running_server(tmp_path, backend=FailingBackend()) as server,
+        PrintClient(server.address) as client,
+    ):
+        _, box_uid, boxes, _ = start_film(client)
+        request = image_box_request(1, grayscale_item(gray(BRIGHT)))
+        assert client.set(uids.BasicGrayscaleImageBox, boxes[0], request)[0] == 0x0000
+        status, response = client.action(uids.BasicFilmBox, box_uid)
+        assert status == Status.RESOURCE_LIMITATION
+        assert "No space" in response.ErrorComment
+        ((event_type, info),) = client.wait_for_events(1)
+        assert (event_type, info.PrinterStatusInfo) == (3, "CHECK PRINTER")
+        assert server.printer.PrinterStatus == "FAILURE"
+        # The job was not lost: the film box is still unprinted and can be retried.
+        status, _ = client.action(uids.BasicFilmBox, box_uid)
+        assert status == Status.RESOURCE_LIMITATION
+
+
+def test_printer_recovers_after_a_failed_print(tmp_path, filmbox):
+    from dicomprint_server.backends.jpeg import JpegPrinter
+
+    class FlakyBackend:
+        def __init__(self):
+            self.calls = 0
+            self.real = JpegPrinter(filmbox)
+
+        def print_films(self, films, job):
+            self.calls += 1
+            if self.calls == 1:
+                raise PermissionError(13, "Permission denied")
+            self.real.print_films(films, job)
+
+    with (
+        running_server(tmp_path, backend=FlakyBackend()) as server,
+        PrintClient(server.address) as client,
+    ):
+        _, box_uid, _, _ = start_film(client)
+        assert client.action(uids.BasicFilmBox, box_uid)[0] == Status.PROCESSING_FAILURE
+        assert output_files(filmbox) == []
+        assert client.action(uids.BasicFilmBox, box_uid)[0] == Status.FILM_BOX_EMPTY_PAGE
+        events = client.wait_for_events(2)
+        assert [event_type for event_type, _ in events] == [3, 1]
+        assert server.printer.PrinterStatus == "NORMAL"
+    assert len(output_files(filmbox)) == 1
+
+
+def test_verification_only_association_gets_no_events(server):
+    from pynetdicom import AE
+    from pynetdicom.sop_class import Verification
+
+    ae = AE()
+    ae.add_requested_context(Verification)
+    assoc = ae.associate(*server.address)
+    try:
+        server.printer.set_status("WARNING", "FILM JAM")
+        # It has no context an event could use; the echo still works.
+        assert assoc.send_c_echo().Status == 0x0000
+    finally:
+        assoc.release()
+        server.printer.set_status("NORMAL")
+
+
+# -- Errors over the wire ------------------------------------------------------------
+
+
+def test_bad_requests_get_precise_statuses_and_the_server_keeps_serving(server):
+    with PrintClient(server.address) as client:
+        session_uid, box_uid, boxes, _ = start_film(client)
+        # Second film session on one association.
+        status, _, _ = client.create(uids.BasicFilmSession, film_session_request())
+        assert status == Status.DUPLICATE_SOP_INSTANCE
+        # Unsupported layout.
+        status, _, _ = client.create(
+            uids.BasicFilmBox, film_box_request(session_uid, "STANDARD\\99,99")
+        )
+        assert status == Status.INVALID_ATTRIBUTE_VALUE
+        # Missing mandatory attribute.
+        ds = Dataset()
+        ds.ReferencedFilmSessionSequence = referenced(uids.BasicFilmSession, session_uid)
+        assert client.create(uids.BasicFilmBox, ds)[0] == Status.MISSING_ATTRIBUTE
+        # Unknown instance, unknown action type.
+        request = image_box_request(1, grayscale_item(gray(DARK)))
+        status, _, _ = client.set(uids.BasicGrayscaleImageBox, uids.new_uid(), request)
+        assert status == Status.NO_SUCH_SOP_INSTANCE
+        assert client.action(uids.BasicFilmBox, box_uid, action_type=7)[0] == 0x0123
+        # Pixel data shorter than Rows x Columns says.
+        item = grayscale_item(gray(DARK))
+        item.PixelData = item.PixelData[:100]
+        status, _, response = client.set(
+            uids.BasicGrayscaleImageBox, boxes[0], image_box_request(1, item)
+        )
+        assert status == Status.INVALID_ATTRIBUTE_VALUE
+        assert "PixelData" in response.ErrorComment
+        # A value that does not even decode: a 3-byte US.
+        request = image_box_request(1, grayscale_item(gray(DARK)))
+        tag = Tag("ImageBoxPosition")
+        request[tag] = RawDataElement(tag, "US", 3, b"\x01\x00\x00", 0, False, True)
+        status, _, _ = client.set(uids.BasicGrayscaleImageBox, boxes[0], request)
+        assert status == Status.INVALID_ATTRIBUTE_VALUE
+        # After all that, the association and the session still work.
+        request = image_box_request(1, grayscale_item(gray(BRIGHT)))
+        assert client.set(uids.BasicGrayscaleImageBox, boxes[0], request)[0] == 0x0000
+        assert client.action(uids.BasicFilmBox, box_uid)[0] == 0x0000
+
+
+def test_unexpected_library_error_is_a_processing_failure(tmp_path):
+    def broken_renderer(job):
+        raise ZeroDivisionError("renderer bug")
+
+    with (
+        running_server(tmp_path, render=broken_renderer) as server,
+        PrintClient(server.address) as client,
+    ):
+        _, box_uid, _, _ = start_film(client)
+        status, response = client.action(uids.BasicFilmBox, box_uid)
+        assert status == Status.PROCESSING_FAILURE
+        assert "renderer bug" in response.ErrorComment
+        assert client.get(uids.Printer, uids.PrinterInstance)[0] == 0x0000
+
+
+def test_error_comment_is_limited_to_64_characters():
+    ds = status_dataset(Status.PROCESSING_FAILURE, "x" * 200)
+    assert len(ds.ErrorComment) == 64
+    assert "ErrorComment" not in status_dataset(Status.FILM_BOX_EMPTY_PAGE, "warning text")
+
+
+# -- Cleanup -------------------------------------------------------------------------------
+
+
+def test_release_and_abort_free_everything(server):
+    client = PrintClient(server.address, (GRAY, uids.PresentationLUT))
+    lut = Dataset()
+    lut.PresentationLUTShape = "IDENTITY"
+    client.create(uids.PresentationLUT, lut, meta=None)
+    start_film(client)
+    assert server.scp.open_associations == 1
+    client.close()
+    assert wait_until(lambda: server.scp.open_associations == 0)
+
+    aborted = PrintClient(server.address)
+    start_film(aborted)
+    aborted.assoc.abort()
+    assert wait_until(lambda: server.scp.open_associations == 0)
+    # No listener of a closed association is left on the shared printer.
+    assert wait_until(lambda: len(server.printer._listeners) == 0)
+    server.printer.set_status("WARNING", "FILM JAM")
+    server.printer.set_status("NORMAL")
+
+
+def test_sessions_are_per_association(server):
+    with PrintClient(server.address) as first, PrintClient(server.address) as second:
+        session_uid, _, _, _ = start_film(first)
+        # The other association cannot see (or delete) the first one's session.
+        assert second.delete(uids.BasicFilmSession, session_uid)[0] == 0x0112
+        status, _, _ = second.create(uids.BasicFilmSession, film_session_request())
+        assert status == 0x0000
+
+
+def test_film_box_dataset_names_the_session(server):
+    with PrintClient(server.address) as client:
+        session_uid, _, _, reply = start_film(client)
+        assert reply.ReferencedFilmSessionSequence[0].ReferencedSOPInstanceUID == session_uid
+        assert isinstance(reply.ReferencedImageBoxSequence, Sequence)
