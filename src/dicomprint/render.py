@@ -228,6 +228,8 @@ def _draw_image(
         # Shrinking: resample the stored values, then look up fewer pixels.
         scaled = table.apply(resize(source, size, flag), out)
     if direct:
+        if scaled is not view:  # OpenCV allocates instead when it cannot use dst
+            view[...] = scaled
         return
     x, y = placement.offset
     shown = scaled[y : y + placement.target.height, x : x + placement.target.width]
