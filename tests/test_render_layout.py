@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from dicomprint import PrintError, Status, film_size_px
+from dicomprint.placement import image_fit
 from dicomprint.render import render_job
 from render_support import (
     PROFILE,
@@ -218,3 +219,18 @@ def test_true_size_larger_than_the_box_demagnifies_by_default():
     box.image_boxes[0].RequestedImageSize = 300.0
     _, statuses = render(box)
     assert statuses == [Status.IMAGE_DEMAGNIFIED]
+
+
+def test_image_fit_tells_an_image_box_n_set_what_printing_will_do():
+    box = film_box(MagnificationType="NONE")
+    image_box = box.image_boxes[0]
+    image_box.image = gray(ramp(1000))
+    assert image_fit(box, image_box, PROFILE) == Status.IMAGE_CROPPED
+    image_box.RequestedDecimateCropBehavior = "DECIMATE"
+    with pytest.raises(PrintError) as raised:
+        image_fit(box, image_box, PROFILE)
+    assert raised.value.status == Status.IMAGE_LARGER_THAN_BOX
+    image_box.MagnificationType = "BILINEAR"  # the image box overrides the film box
+    assert image_fit(box, image_box, PROFILE) == Status.IMAGE_DECIMATED
+    image_box.image = gray(ramp(100))
+    assert image_fit(box, image_box, PROFILE) is None

@@ -30,8 +30,11 @@ import math
 from attrs import frozen
 
 from .film_box import FilmBox
+from .film_sizes import film_size_px
+from .image_box import ImageBox
 from .layout import Rect
 from .pixels import PixelImage
+from .profile import PrinterProfile
 from .status import PrintError, Status
 
 MM_PER_INCH = 25.4
@@ -216,3 +219,26 @@ def _window(n_source: int, n_scaled: int, n_shown: int) -> tuple[int, int, int, 
     length = max(n_shown, round((stop - start) * scale))
     offset = min(max(0, round(skip - start * scale)), length - n_shown)
     return start, stop, length, offset
+
+
+def image_fit(film_box: FilmBox, image_box: ImageBox, profile: PrinterProfile) -> Status | None:
+    """The warning printing this image box will give (B604/B609/B60A) or None.
+
+    Raises PrintError(C603) where printing must fail, so that an Image Box
+    N-SET can fail as PS3.4 asks (DECIMATE with Magnification Type NONE, FAIL)
+    instead of the later N-ACTION.
+    """
+    if image_box.image is None:
+        return None
+    dpi = profile.dpi(film_box.RequestedResolutionID)
+    width, height = film_size_px(film_box.FilmSizeID, film_box.FilmOrientation, dpi)
+    layout = film_layout(film_box, width, height, dpi)
+    placement = place_image(
+        image_box.image,
+        layout.image_area(image_box.ImageBoxPosition),
+        dpi,
+        image_box.MagnificationType or film_box.MagnificationType,
+        image_box.RequestedImageSize,
+        image_box.RequestedDecimateCropBehavior,
+    )
+    return placement.status
