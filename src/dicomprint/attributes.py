@@ -181,6 +181,17 @@ def referenced_uid(sop_class_uids: Iterable[str]) -> Parser:
     return parse
 
 
+def referenced_sequence(*references: tuple[str, str]) -> DicomSequence:
+    """A Referenced ... Sequence with one item per (SOP class, instance UID)."""
+    items = []
+    for sop_class, uid in references:
+        item = Dataset()
+        item.ReferencedSOPClassUID = sop_class
+        item.ReferencedSOPInstanceUID = uid
+        items.append(item)
+    return DicomSequence(items)
+
+
 def to_dataset(obj: Any, keywords: Iterable[str]) -> Dataset:
     """A dataset holding the named attributes of a model object (None skipped)."""
     dataset = Dataset()

@@ -19,11 +19,10 @@ from typing import Any
 import attrs
 from attrs import frozen
 from pydicom import Dataset
-from pydicom.sequence import Sequence as DicomSequence
 
 from . import annotation_box, film_box, film_session, image_box, presentation_lut, uids
 from .annotation_box import AnnotationBox
-from .attributes import assign, parse_attributes, to_dataset
+from .attributes import assign, parse_attributes, referenced_sequence, to_dataset
 from .film_box import FilmBox
 from .film_session import FilmSession
 from .image_box import ImageBox
@@ -54,13 +53,6 @@ class Reply:
 
 def _reply(status_list: list[Status], comments: list[str], dataset=None, uid=None) -> Reply:
     return Reply(first_warning(status_list), dataset, uid, "; ".join(comments))
-
-
-def _referenced(sop_class: str, uid: str) -> Dataset:
-    item = Dataset()
-    item.ReferencedSOPClassUID = sop_class
-    item.ReferencedSOPInstanceUID = uid
-    return item
 
 
 class PrintSession:
@@ -283,22 +275,19 @@ class PrintSession:
         reply = to_dataset(box, film_box.RESPONSE_KEYWORDS)
         if box.AnnotationDisplayFormatID:
             reply.AnnotationDisplayFormatID = box.AnnotationDisplayFormatID
-        reply.ReferencedFilmSessionSequence = DicomSequence(
-            [_referenced(uids.BasicFilmSession, session.SOPInstanceUID)]
+        reply.ReferencedFilmSessionSequence = referenced_sequence(
+            (uids.BasicFilmSession, session.SOPInstanceUID)
         )
-        reply.ReferencedImageBoxSequence = DicomSequence(
-            [_referenced(b.SOPClassUID, b.SOPInstanceUID) for b in box.image_boxes]
+        reply.ReferencedImageBoxSequence = referenced_sequence(
+            *((b.SOPClassUID, b.SOPInstanceUID) for b in box.image_boxes)
         )
         if self.annotation:
-            reply.ReferencedBasicAnnotationBoxSequence = DicomSequence(
-                [
-                    _referenced(uids.BasicAnnotationBox, b.SOPInstanceUID)
-                    for b in box.annotation_boxes
-                ]
+            reply.ReferencedBasicAnnotationBoxSequence = referenced_sequence(
+                *((uids.BasicAnnotationBox, b.SOPInstanceUID) for b in box.annotation_boxes)
             )
         if box.ReferencedPresentationLUT:
-            reply.ReferencedPresentationLUTSequence = DicomSequence(
-                [_referenced(uids.PresentationLUT, box.ReferencedPresentationLUT)]
+            reply.ReferencedPresentationLUTSequence = referenced_sequence(
+                (uids.PresentationLUT, box.ReferencedPresentationLUT)
             )
         return reply
 

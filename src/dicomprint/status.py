@@ -58,6 +58,10 @@ class Status(enum.IntEnum):
     INSUFFICIENT_PRINTER_MEMORY = 0xC605
     COMBINED_IMAGE_LARGER_THAN_BOX = 0xC613
     UNPRINTED_FILM_BOX_EXISTS = 0xC616
+    # Storage statuses (PS3.4 B.2.3), for the store-to-film path
+    OUT_OF_RESOURCES = 0xA700
+    DATASET_DOES_NOT_MATCH_SOP_CLASS = 0xA900
+    CANNOT_UNDERSTAND = 0xC000
 
     @property
     def category(self) -> Category:
@@ -126,6 +130,9 @@ _MEANINGS = {
     Status.UNPRINTED_FILM_BOX_EXISTS: (
         "An unprinted film box exists and film session printing is not supported"
     ),
+    Status.OUT_OF_RESOURCES: "Refused: out of resources",
+    Status.DATASET_DOES_NOT_MATCH_SOP_CLASS: "Data set does not match SOP class",
+    Status.CANNOT_UNDERSTAND: "Cannot understand",
 }
 
 
