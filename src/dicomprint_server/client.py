@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Set
 from typing import Any
 
 from attrs import frozen
@@ -283,7 +283,10 @@ class PrintClient:
         """Associate, check the printer, create the film session (and Presentation LUT)."""
         if self._assoc is not None:
             raise RuntimeError("the client is already open")
-        DisplayFormat.parse(str(self.film_box["ImageDisplayFormat"]))  # a typo fails here
+        # Typos fail here, before the printer sees anything.
+        DisplayFormat.parse(str(self.film_box["ImageDisplayFormat"]))
+        for attributes in (self.film_session, self.film_box, self.image_box):
+            _dataset(attributes)
         ae = AE(ae_title=self.calling_ae)
         ae.acse_timeout = ae.dimse_timeout = ae.network_timeout = self.timeout
         ae.add_requested_context(self.meta_sop_class, TRANSFER_SYNTAXES)
@@ -516,7 +519,7 @@ class PrintClient:
         level = "film box" if action_class == uids.BasicFilmBox else "film session"
         self._report(film, level, status, reply)
         # Printed: free the printer's memory before the next film box.
-        self._n_delete(uids.BasicFilmBox, film.uid, quiet=True)
+        self._n_delete(uids.BasicFilmBox, film.uid)
 
     def _print_session(self) -> None:
         films, self._pending = self._pending, []
@@ -558,7 +561,8 @@ class PrintClient:
             self.film_session_uid = None
         if self.presentation_lut_uid:
             # Some printers delete it with the session: 0x0112 then is no news.
-            self._n_delete(uids.PresentationLUT, self.presentation_lut_uid, quiet=True)
+            gone = {Status.NO_SUCH_SOP_INSTANCE}
+            self._n_delete(uids.PresentationLUT, self.presentation_lut_uid, expected=gone)
             self.presentation_lut_uid = None
 
     def _release(self) -> None:
@@ -607,8 +611,8 @@ class PrintClient:
         )
         return self._check(operation, status), reply
 
-    def _n_delete(self, sop_class: str, uid: str, *, quiet: bool = False) -> None:
-        """N-DELETE; a failure is a warning (or a debug line when ``quiet``)."""
+    def _n_delete(self, sop_class: str, uid: str, *, expected: Set[int] = frozenset()) -> None:
+        """N-DELETE; a failure is a warning, unless its status is ``expected``."""
         operation = f"N-DELETE {UID(sop_class).name}"
         if not self.is_open:
             return
@@ -618,7 +622,7 @@ class PrintClient:
         try:
             self._check(operation, status)
         except PrintClientError as exc:
-            if quiet and exc.status is not None:
+            if exc.status in expected:
                 log.debug("%s %s: %s", operation, uid, exc)
             else:
                 self._warn(operation, exc.status, exc.meaning or str(exc), exc.comment)
@@ -671,7 +675,7 @@ class PrintClient:
             with self._lock:
                 self._responses[int(command.MessageIDBeingRespondedTo)] = command
 
-    def _event_report(self, event: Any) -> int:
+    def _event_report(self, event: Any) -> tuple[int, None]:
         sop_class = str(event.request.AffectedSOPClassUID)
         try:
             info = event.event_information
@@ -688,7 +692,7 @@ class PrintClient:
             log.info("%s reports %s", UID(sop_class).name, report.name)
         if self.on_event is not None:
             self.on_event(report)
-        return 0x0000
+        return 0x0000, None  # (status, event reply): pynetdicom unpacks both
 
 
 def echo(

@@ -1,0 +1,323 @@
+"""PrintClient against this project's print server, in process on a free loopback port.
+
+A recording printer backend keeps every print job, so the tests look at what
+the server received: film boxes, image box positions, pixels, copies.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from pydicom import Dataset
+
+from client_support import RecordingPrinter, no_render, serving
+from dicomprint import PrinterProfile, Status, uids
+from dicomprint.prepare import prepare_image
+from dicomprint_server.client import PrintClient, PrintClientError
+from dicomprint_server.scp import status_dataset
+from server_support import output_files, wait_until
+
+
+@pytest.fixture
+def printer():
+    return RecordingPrinter()
+
+
+def connect(server, **options) -> PrintClient:
+    host, port = server.address
+    return PrintClient(host, port, "PRINTSCP", "CLIENT_TEST", timeout=30, **options)
+
+
+def flat(value: int, shape=(16, 12)) -> np.ndarray:
+    return np.full(shape, value, np.uint8)
+
+
+def statuses(client: PrintClient) -> list[int | None]:
+    return [w.status for w in client.warnings]
+
+
+def test_images_fill_film_boxes_in_position_order(tmp_path, printer):
+    layout = {"ImageDisplayFormat": "STANDARD\\2,2", "FilmSizeID": "8INX10IN"}
+    with serving(tmp_path, backend=printer, render=no_render) as server:
+        with connect(server, film_box=layout, bits=8) as client:
+            positions = [client.print_image(flat(10 * n)) for n in range(1, 6)]
+            # The first film printed as soon as it was full; the fifth image waits.
+            assert len(printer.jobs) == 1
+        assert positions == [1, 2, 3, 4, 1]
+        # Closing printed the partial film.
+        assert len(printer.jobs) == 2
+        first, second = (job.films[0].film_box for job in printer.jobs)
+        assert (first.ImageDisplayFormat.text, first.FilmSizeID) == ("STANDARD\\2,2", "8INX10IN")
+        # uint8 arrays print as they are: 8-bit P-values equal the input.
+        assert {p: int(im.pixels[0, 0]) for p, im in printer.images(0).items()} == {
+            1: 10,
+            2: 20,
+            3: 30,
+            4: 40,
+        }
+        assert {p: int(im.pixels[0, 0]) for p, im in printer.images(1).items()} == {1: 50}
+        assert [(f.number, f.images, f.level) for f in client.films] == [
+            (1, 4, "film box"),
+            (2, 1, "film box"),
+        ]
+        # The UIDs used are the ones the server assigned.
+        assert client.films[0].film_box_uid == first.SOPInstanceUID
+        assert printer.jobs[0].session.SOPInstanceUID.startswith("2.25.")
+        assert client.warnings == []
+        assert not client.is_open
+        assert wait_until(lambda: server.scp.open_associations == 0)
+
+
+def test_datasets_are_windowed_to_twelve_bit_p_values(tmp_path, printer):
+    ds = Dataset()
+    ds.Rows, ds.Columns = 1, 3
+    ds.SamplesPerPixel = 1
+    ds.PhotometricInterpretation = "MONOCHROME1"
+    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 12, 11, 0
+    ds.RescaleSlope, ds.RescaleIntercept = 1, -1024
+    ds.WindowCenter, ds.WindowWidth = 40.5, 401
+    ds.PixelData = np.array([824, 1064, 1164], "<u2").tobytes()
+    with serving(tmp_path, backend=printer, render=no_render) as server:
+        with connect(server) as client:
+            client.print_image(ds)
+    (image,) = printer.images().values()
+    assert (image.PhotometricInterpretation, image.BitsStored, image.BitsAllocated) == (
+        "MONOCHROME2",
+        12,
+        16,
+    )
+    # HU -200, 40, 140 through the window: 0, 0.5, 0.75; MONOCHROME1 inverts.
+    assert image.pixels.tolist() == [[4095, 2048, 1024]]
+
+
+def test_color_films(tmp_path, printer):
+    rgb = np.zeros((4, 6, 3), np.uint8)
+    rgb[..., 0] = 200
+    with serving(tmp_path, backend=printer, render=no_render) as server:
+        with connect(server, color=True, film_box={"ImageDisplayFormat": "STANDARD\\2,1"}) as c:
+            c.print_image(rgb)
+            c.print_image(flat(90))
+    box = printer.jobs[0].films[0].film_box
+    assert {b.SOPClassUID for b in box.image_boxes} == {uids.BasicColorImageBox}
+    images = printer.images()
+    assert images[1].PhotometricInterpretation == "RGB"
+    assert images[1].pixels[0, 0].tolist() == [200, 0, 0]
+    # A grayscale image on a colour film: its gray level in all three samples.
+    assert images[2].pixels[0, 0].tolist() == [90, 90, 90]
+
+
+def test_copies_and_film_session_attributes(tmp_path, printer):
+    session = {"FilmSessionLabel": "WARD 7", "MediumType": "BLUE FILM"}
+    with serving(tmp_path, backend=printer, render=no_render) as server:
+        with connect(server, copies=3, film_session=session) as client:
+            client.print_image(flat(1))
+    (job,) = printer.jobs
+    assert job.copies == 3
+    assert (job.session.FilmSessionLabel, job.session.MediumType) == ("WARD 7", "BLUE FILM")
+    assert client.film_session_reply.NumberOfCopies == 3
+
+
+def test_film_session_level_prints_every_film_in_one_collated_job(tmp_path, printer):
+    reports = []
+    with serving(tmp_path, backend=printer, render=no_render) as server:
+        with connect(server, print_level="film_session", copies=2, on_film=reports.append) as c:
+            for value in (1, 2, 3):
+                c.print_image(flat(value))
+            assert printer.jobs == []  # nothing prints before the session does
+    (job,) = printer.jobs
+    assert (len(job.films), job.copies) == (3, 2)
+    assert [(r.number, r.level) for r in reports] == [
+        (1, "film session"),
+        (2, "film session"),
+        (3, "film session"),
+    ]
+    assert c.warnings == []
+
+
+def test_printer_without_film_session_printing_gets_film_boxes(tmp_path, printer):
+    # Such a printer refuses a second film box while one is unprinted (C616).
+    profile = PrinterProfile(film_session_print=False)
+    with serving(tmp_path, profile, backend=printer, render=no_render) as server:
+        with connect(server, print_level="film_session") as client:
+            for value in (1, 2, 3):
+                client.print_image(flat(value))
+    assert [len(job.films) for job in printer.jobs] == [1, 1, 1]
+    assert statuses(client) == [Status.UNPRINTED_FILM_BOX_EXISTS]
+    assert [f.level for f in client.films] == ["film box"] * 3
+
+
+def refuse_film_box_action(server) -> None:
+    """Make the server answer film box N-ACTION with 0x0211, like printers that
+    print whole film sessions only."""
+    original = server.scp._n_action
+
+    def n_action(event):
+        if str(event.request.RequestedSOPClassUID) == uids.BasicFilmBox:
+            return status_dataset(Status.UNRECOGNIZED_OPERATION), None
+        return original(event)
+
+    server.scp._n_action = n_action
+
+
+def test_printer_without_film_box_printing_gets_film_sessions(tmp_path, printer):
+    with serving(
+        tmp_path, backend=printer, render=no_render, before_start=refuse_film_box_action
+    ) as server:
+        with connect(server) as client:
+            client.print_image(flat(1))
+            client.print_image(flat(2))
+    # One film per job: each printed film box is deleted before the next.
+    assert [len(job.films) for job in printer.jobs] == [1, 1]
+    assert [int(next(iter(printer.images(j).values())).pixels[0, 0]) for j in (0, 1)] == [
+        prepare_image(flat(v)).pixels[0, 0] for v in (1, 2)
+    ]
+    assert statuses(client) == [Status.UNRECOGNIZED_OPERATION]
+    assert [f.level for f in client.films] == ["film session", "film session"]
+
+
+def test_presentation_lut_is_created_and_referenced(tmp_path, printer):
+    with serving(tmp_path, backend=printer, render=no_render) as server:
+        with connect(server, presentation_lut="LIN OD") as client:
+            client.print_image(flat(1))
+            lut_uid = client.presentation_lut_uid
+    (film,) = printer.jobs[0].films
+    assert film.film_box.ReferencedPresentationLUT == lut_uid
+    assert film.presentation_luts[lut_uid].PresentationLUTShape == "LIN OD"
+    assert client.warnings == []
+
+
+def test_failure_carries_the_status_and_its_meaning(tmp_path, printer):
+    profile = PrinterProfile(strict=True, film_sizes=("14INX17IN",))
+    with serving(tmp_path, profile, backend=printer, render=no_render) as server:
+        client = connect(server, film_box={"FilmSizeID": "A4"})
+        with pytest.raises(PrintClientError) as caught, client:
+            client.print_image(flat(1))
+        assert caught.value.status == Status.INVALID_ATTRIBUTE_VALUE
+        assert caught.value.meaning == "Invalid attribute value"
+        assert caught.value.operation == "N-CREATE Basic Film Box SOP Class"
+        assert "0x0106" in str(caught.value)
+        assert caught.value.comment  # the server says which value
+        assert not client.is_open
+        assert wait_until(lambda: server.scp.open_associations == 0)
+    assert printer.jobs == []
+
+
+def test_warnings_are_reported_and_printing_goes_on(tmp_path, printer):
+    # A lenient printer takes its default film size instead (0x0116).
+    profile = PrinterProfile(film_sizes=("14INX17IN",))
+    with serving(tmp_path, profile, backend=printer, render=no_render) as server:
+        with connect(server, film_box={"FilmSizeID": "A4"}) as client:
+            client.print_image(flat(1))
+    assert statuses(client) == [Status.ATTRIBUTE_VALUE_OUT_OF_RANGE]
+    assert client.warnings[0].operation == "N-CREATE Basic Film Box SOP Class"
+    assert printer.jobs[0].films[0].film_box.FilmSizeID == "14INX17IN"
+
+
+def test_session_pixel_budget_failure(tmp_path, printer):
+    profile = PrinterProfile(max_session_pixel_bytes=1000)
+    with serving(tmp_path, profile, backend=printer, render=no_render) as server:
+        client = connect(server, film_box={"ImageDisplayFormat": "STANDARD\\2,1"})
+        with pytest.raises(PrintClientError) as caught, client:
+            client.print_image(flat(1, (20, 20)))  # 800 bytes at 12 bits
+            client.print_image(flat(1, (20, 20)))
+        assert caught.value.status == Status.RESOURCE_LIMITATION
+        assert caught.value.operation == "N-SET Basic Grayscale Image Box SOP Class"
+        assert wait_until(lambda: server.scp.open_associations == 0)
+    # The error came inside the with block: the partial film was not printed.
+    assert printer.jobs == []
+
+
+def test_twelve_bit_refused_falls_back_to_eight(tmp_path, printer):
+    profile = PrinterProfile(grayscale_bits_stored=(8,))
+    with serving(tmp_path, profile, backend=printer, render=no_render) as server:
+        with connect(server, film_box={"ImageDisplayFormat": "STANDARD\\2,1"}) as client:
+            client.print_image(flat(51))
+            client.print_image(flat(102))
+    assert [im.BitsStored for im in printer.images().values()] == [8, 8]
+    assert [int(im.pixels[0, 0]) for im in printer.images().values()] == [51, 102]
+    assert statuses(client) == [Status.INVALID_ATTRIBUTE_VALUE]  # once, then 8 bits
+    assert client.bits == 8
+
+
+def test_large_images_are_reduced(tmp_path, printer):
+    with serving(tmp_path, backend=printer, render=no_render) as server:
+        with connect(server, max_image_size=64) as client:
+            client.print_image(np.zeros((256, 128), np.uint8))
+    (image,) = printer.images().values()
+    assert (image.Rows, image.Columns) == (64, 32)
+
+
+def test_printer_status_is_checked_first(tmp_path, printer):
+    with serving(tmp_path, backend=printer, render=no_render) as server:
+        server.printer.set_status("WARNING", "SUPPLY LOW")
+        with connect(server) as client:
+            assert client.printer_reply.PrinterStatusInfo == "SUPPLY LOW"
+            client.print_image(flat(1))
+        assert [w.meaning for w in client.warnings] == ["printer status WARNING (SUPPLY LOW)"]
+        server.printer.set_status("FAILURE", "FILM JAM")
+        with pytest.raises(PrintClientError, match="FILM JAM"):
+            connect(server).open()
+        assert wait_until(lambda: server.scp.open_associations == 0)
+        # Without the check the client prints on (the operator knows best).
+        with connect(server, check_printer=False) as client:
+            client.print_image(flat(1))
+    assert len(printer.jobs) == 2
+
+
+class FailingDuringPrint(RecordingPrinter):
+    """Records the job, then turns the printer's status to FAILURE (an event)."""
+
+    printer_status = None
+
+    def print_films(self, films, job) -> None:
+        super().print_films(films, job)
+        self.printer_status.set_status("FAILURE", "FILM JAM")
+
+
+def test_printer_events_received_while_printing(tmp_path):
+    events = []
+    backend = FailingDuringPrint()
+    with serving(tmp_path, backend=backend, render=no_render) as server:
+        backend.printer_status = server.printer
+        with connect(server, on_event=events.append) as client:
+            client.print_image(flat(1))
+            assert wait_until(lambda: len(client.events) == 1)
+    (event,) = client.events
+    assert (event.sop_class, event.event_type, event.name) == (uids.Printer, 3, "FAILURE")
+    assert event.status_info == "FILM JAM"
+    assert events == [event]
+    assert [str(w) for w in client.warnings] == [
+        "N-EVENT-REPORT Printer SOP Class: FAILURE (FILM JAM)"
+    ]
+    assert len(backend.jobs) == 1
+
+
+def test_prints_to_jpeg_files_end_to_end(tmp_path):
+    layout = {"ImageDisplayFormat": "STANDARD\\1,1", "FilmSizeID": "8INX10IN"}
+    with serving(tmp_path) as server:
+        with connect(server, film_box=layout) as client:
+            client.print_image(flat(255, (64, 64)))
+            client.print_image(flat(0, (64, 64)))
+    films = output_files(tmp_path / "filmbox")
+    assert len(films) == 2 == len(client.films)
+
+
+def test_error_in_the_with_block_prints_nothing(tmp_path, printer):
+    with serving(tmp_path, backend=printer, render=no_render) as server:
+        with pytest.raises(KeyError), connect(server) as client:
+            client.film_box["ImageDisplayFormat"] = "STANDARD\\2,2"
+            client.print_image(flat(1))
+            raise KeyError("the caller's own error")
+        assert wait_until(lambda: server.scp.open_associations == 0)
+    assert printer.jobs == []
+    with pytest.raises(PrintClientError, match="not open"):
+        client.print_image(flat(1))
+    client.close()  # closing twice is harmless
+
+
+def test_bad_display_format_fails_before_connecting():
+    client = PrintClient("127.0.0.1", 9, film_box={"ImageDisplayFormat": "STANDARD\\2x2"})
+    with pytest.raises(ValueError, match="Image Display Format"):
+        client.open()
+    with pytest.raises(ValueError, match="keyword"):
+        PrintClient("127.0.0.1", 9, film_box={"NotAKeyword": 1}).open()
