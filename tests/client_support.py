@@ -15,6 +15,7 @@ import attrs
 import pytest
 from attrs import define, field
 from pydicom import Dataset, dcmread
+from pydicom.tag import Tag
 
 from dicomprint import PrinterProfile, PrintJob
 from dicomprint_server import PrintServer, load_config
@@ -95,6 +96,7 @@ class StoredPrint:
 
     film_box: Dataset
     images: dict[int, Dataset]
+    luts: list[Dataset]
 
 
 @define
@@ -127,8 +129,20 @@ class DcmPrintSCP:
                     str(reference.ReferencedSOPInstanceUID)
                 ]
             film_box = ds[0x2130, 0x0030].value[0]  # Film Box Content Sequence
-            pages.append((_uid_key(str(ds.SOPInstanceUID)), StoredPrint(film_box, images)))
+            lut_content = Tag(0x2130, 0x0080)  # Presentation LUT Content Sequence
+            luts = list(ds[lut_content].value) if lut_content in ds else []
+            page = StoredPrint(film_box, images, luts)
+            pages.append((_uid_key(str(ds.SOPInstanceUID)), page))
         return [page for _, page in sorted(pages, key=lambda pair: pair[0])]
+
+    @staticmethod
+    def stored_lut(page: StoredPrint) -> Dataset:
+        """The Presentation LUT a stored page's film box references."""
+        (reference,) = page.film_box.ReferencedPresentationLUTSequence
+        for item in page.luts:
+            if item.SOPInstanceUID == reference.ReferencedSOPInstanceUID:
+                return item
+        raise KeyError(reference.ReferencedSOPInstanceUID)
 
     def log_text(self) -> str:
         return self.log.read_text(errors="replace")
