@@ -1,0 +1,271 @@
+"""``dicomprint print`` and ``dicomprint echo``: the print SCU on the command line.
+
+``dicomprint print --host H --port P FILES...`` prints DICOM files (folders
+are searched recursively; files that are not DICOM or hold no image are
+skipped) on films of the chosen layout, one progress line per film.
+``dicomprint echo`` checks that a printer answers (C-ECHO).
+
+Register both with :func:`add_commands` on the ``dicomprint`` subparsers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+_INTEGER_VRS = {"IS", "US", "UL", "SS", "SL", "UV", "SV"}
+_DECIMAL_VRS = {"DS", "FD", "FL"}
+
+
+def add_commands(subparsers: Any) -> None:
+    """Add ``print`` and ``echo`` to the ``dicomprint`` command's subparsers."""
+    printing = subparsers.add_parser(
+        "print",
+        help="print DICOM files on a DICOM printer",
+        description="Print DICOM images (files or folders) on a DICOM print SCP: Modality "
+        "and VOI LUT applied, films filled in order, each printed when full.",
+    )
+    _add_peer_options(printing)
+    films = printing.add_argument_group("film")
+    films.add_argument(
+        "--format",
+        default="STANDARD\\1,1",
+        metavar="FORMAT",
+        help="Image Display Format, e.g. 'STANDARD\\2,2' (columns, rows); default STANDARD\\1,1",
+    )
+    films.add_argument("--film-size", metavar="ID", help="Film Size ID, e.g. 14INX17IN, A4")
+    films.add_argument("--orientation", type=str.upper, choices=("PORTRAIT", "LANDSCAPE"))
+    films.add_argument(
+        "--magnification",
+        type=str.upper,
+        choices=("REPLICATE", "BILINEAR", "CUBIC", "NONE"),
+        help="Magnification Type",
+    )
+    films.add_argument("--color", action="store_true", help="print in colour (colour meta class)")
+    films.add_argument("--copies", type=int, metavar="N", help="Number of Copies of each film")
+    films.add_argument(
+        "--session-print",
+        action="store_true",
+        help="print all films with one film session N-ACTION at the end (collated copies) "
+        "instead of each film box when it is full",
+    )
+    films.add_argument(
+        "--presentation-lut", metavar="SHAPE", help="Presentation LUT Shape, e.g. 'LIN OD'"
+    )
+    films.add_argument(
+        "--film-box",
+        action="append",
+        default=[],
+        metavar="KEYWORD=VALUE",
+        help="any other film box attribute, by DICOM keyword (repeatable)",
+    )
+    films.add_argument(
+        "--film-session",
+        action="append",
+        default=[],
+        metavar="KEYWORD=VALUE",
+        help="any film session attribute, by DICOM keyword (repeatable)",
+    )
+    pixels = printing.add_argument_group("pixels")
+    pixels.add_argument(
+        "--bits", type=int, choices=(8, 12), default=12, help="grayscale bits (default 12)"
+    )
+    pixels.add_argument(
+        "--max-size",
+        type=int,
+        default=4096,
+        metavar="PX",
+        help="reduce images with more rows or columns (default 4096)",
+    )
+    printing.add_argument(
+        "--no-status-check",
+        action="store_true",
+        help="do not ask the printer's status first (a FAILURE status stops printing)",
+    )
+    printing.add_argument("files", nargs="+", type=Path, metavar="FILE", help="files or folders")
+    printing.set_defaults(run=run_print)
+
+    echo = subparsers.add_parser(
+        "echo", help="check that a DICOM peer answers (C-ECHO)", description="Send a C-ECHO."
+    )
+    _add_peer_options(echo)
+    echo.set_defaults(run=run_echo)
+
+
+def _add_peer_options(parser: argparse.ArgumentParser) -> None:
+    peer = parser.add_argument_group("printer")
+    peer.add_argument("--host", default="127.0.0.1", help="printer address (default 127.0.0.1)")
+    peer.add_argument("--port", type=int, default=11112, help="printer port (default 11112)")
+    peer.add_argument("--called-ae", default="PRINTSCP", help="printer AE title (PRINTSCP)")
+    peer.add_argument("--calling-ae", default="DICOMPRINT", help="our AE title (DICOMPRINT)")
+    peer.add_argument("--timeout", type=float, default=60.0, help="seconds per message (60)")
+    parser.add_argument(
+        "--log-level",
+        type=str.upper,
+        default="WARNING",
+        choices=("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG"),
+        help="logging level (WARNING shows the printer's warnings)",
+    )
+
+
+# -- Commands ----------------------------------------------------------------------
+
+
+def run_echo(args: argparse.Namespace) -> int:
+    _configure_logging(args.log_level)
+    from .client import PrintClientError, describe_status, echo
+
+    where = f"{args.called_ae}@{args.host}:{args.port}"
+    try:
+        status = echo(args.host, args.port, args.called_ae, args.calling_ae, timeout=args.timeout)
+    except PrintClientError as exc:
+        print(f"dicomprint: C-ECHO {where}: {exc}", file=sys.stderr)
+        return 1
+    category, meaning = describe_status(status)
+    print(f"C-ECHO {where}: 0x{status:04X} {meaning}")
+    return 0 if category == "Success" else 1
+
+
+def run_print(args: argparse.Namespace) -> int:
+    _configure_logging(args.log_level)
+    from .client import FilmReport, PrintClient, PrintClientError
+
+    try:
+        film_box = _film_box(args)
+        film_session = _attributes(args.film_session)
+    except ValueError as exc:
+        print(f"dicomprint: {exc}", file=sys.stderr)
+        return 2
+    try:
+        paths = list(_image_files(args.files))
+    except OSError as exc:
+        print(f"dicomprint: {exc}", file=sys.stderr)
+        return 1
+
+    def progress(film: FilmReport) -> None:
+        print(f"film {film.number}: {film.images} image(s) printed ({film.level} N-ACTION)")
+
+    client = PrintClient(
+        args.host,
+        args.port,
+        args.called_ae,
+        args.calling_ae,
+        color=args.color,
+        film_session=film_session,
+        film_box=film_box,
+        copies=args.copies,
+        presentation_lut=args.presentation_lut,
+        print_level="film_session" if args.session_print else "film_box",
+        bits=args.bits,
+        max_image_size=args.max_size,
+        check_printer=not args.no_status_check,
+        timeout=args.timeout,
+        on_film=progress,
+    )
+    printed = skipped = failed = 0
+    try:
+        with client:
+            for path, dataset in _datasets(paths):
+                if dataset is None:
+                    skipped += 1
+                    continue
+                try:
+                    client.print_image(dataset)
+                except ValueError as exc:  # this image cannot be prepared; go on
+                    print(f"dicomprint: cannot print {path}: {exc}", file=sys.stderr)
+                    failed += 1
+                    continue
+                printed += 1
+    except PrintClientError as exc:
+        print(f"dicomprint: {exc}", file=sys.stderr)
+        return 1
+    summary = f"printed {printed} image(s) on {len(client.films)} film(s)"
+    for count, what in (
+        (skipped, "file(s) skipped"),
+        (failed, "failed"),
+        (len(client.warnings), "warning(s)"),
+    ):
+        if count:
+            summary += f", {count} {what}"
+    print(summary)
+    return 1 if failed else 0
+
+
+# -- Helpers -----------------------------------------------------------------------------
+
+
+def _configure_logging(level: str) -> None:
+    from .cli import configure_logging  # here: cli imports this module
+
+    configure_logging(level)
+
+
+def _film_box(args: argparse.Namespace) -> dict[str, Any]:
+    film_box: dict[str, Any] = {"ImageDisplayFormat": args.format}
+    for keyword, value in (
+        ("FilmSizeID", args.film_size),
+        ("FilmOrientation", args.orientation),
+        ("MagnificationType", args.magnification),
+    ):
+        if value is not None:
+            film_box[keyword] = value
+    film_box.update(_attributes(args.film_box))
+    return film_box
+
+
+def _attributes(pairs: Sequence[str]) -> dict[str, Any]:
+    """KEYWORD=VALUE pairs as DICOM values (numbers for numeric VRs)."""
+    from pydicom.datadict import dictionary_VR, tag_for_keyword
+
+    result: dict[str, Any] = {}
+    for pair in pairs:
+        keyword, sep, text = pair.partition("=")
+        keyword = keyword.strip()
+        tag = tag_for_keyword(keyword)
+        if not sep or tag is None:
+            raise ValueError(f"{pair!r}: expected KEYWORD=VALUE with a DICOM keyword")
+        vr = dictionary_VR(tag)
+        try:
+            value: Any = (
+                int(text) if vr in _INTEGER_VRS else float(text) if vr in _DECIMAL_VRS else text
+            )
+        except ValueError:
+            raise ValueError(f"{pair!r}: {keyword} needs a number") from None
+        result[keyword] = value
+    return result
+
+
+def _image_files(arguments: Sequence[Path]) -> Iterator[Path]:
+    """The files named, and every file under the folders named, in name order."""
+    for argument in arguments:
+        if argument.is_dir():
+            yield from sorted(p for p in argument.rglob("*") if p.is_file())
+        elif argument.is_file():
+            yield argument
+        else:
+            raise FileNotFoundError(f"no such file or folder: {argument}")
+
+
+def _datasets(paths: Sequence[Path]) -> Iterator[tuple[Path, Any]]:
+    """(path, dataset) for each file; dataset None for files that are not images."""
+    from pydicom import dcmread
+    from pydicom.errors import InvalidDicomError
+
+    for path in paths:
+        try:
+            dataset = dcmread(path)
+        except (InvalidDicomError, OSError) as exc:
+            log.info("skipping %s: not a DICOM file (%s)", path, exc)
+            yield path, None
+            continue
+        if "PixelData" not in dataset and "FloatPixelData" not in dataset:
+            log.info("skipping %s: no image in it", path)
+            yield path, None
+            continue
+        yield path, dataset
