@@ -15,10 +15,8 @@ full films with N-ACTION and, on :meth:`~PrintClient.close`, prints the last
 partial film, deletes what it created and releases the association.
 
 Created instances are addressed by the UIDs the printer returns in the
-N-CREATE response's Affected SOP Instance UID. pynetdicom's
-``send_n_create`` returns only the status and attribute list, so the client
-reads that UID from the response's command set, which pynetdicom hands to an
-``EVT_DIMSE_RECV`` handler, matched by Message ID Being Responded To.
+N-CREATE responses (see :mod:`.print_scu` for how, since pynetdicom's
+``send_n_create`` does not hand them back).
 
 Failures raise :class:`PrintClientError` with the DICOM status and its
 meaning; warnings are logged and collected in :attr:`PrintClient.warnings`.
@@ -29,117 +27,47 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Mapping, Set
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from attrs import frozen
 from pydicom import Dataset
 from pydicom.datadict import dictionary_VR, tag_for_keyword
 from pydicom.sequence import Sequence
 from pydicom.tag import Tag
-from pydicom.uid import UID
-from pynetdicom import AE, evt
-from pynetdicom.status import (
-    GENERAL_STATUS,
-    PRINT_JOB_MANAGEMENT_SERVICE_CLASS_STATUS,
-    code_to_category,
-)
 
 from dicomprint import DisplayFormat, Status, uids
 from dicomprint.prepare import ImageSource, PreparedImage, Window, prepare_image
 
-from .contexts import EXPLICIT_VR_LITTLE_ENDIAN, IMPLICIT_VR_LITTLE_ENDIAN, VERIFICATION
+from .client_reports import (
+    FilmReport,
+    PrintClientError,
+    PrinterEvent,
+    PrintWarning,
+    describe_status,
+)
+from .print_scu import PrintAssociation, echo
+
+__all__ = [
+    "DEFAULT_MAX_IMAGE_SIZE",
+    "FilmReport",
+    "PrintClient",
+    "PrintClientError",
+    "PrintWarning",
+    "PrinterEvent",
+    "describe_status",
+    "echo",
+]
 
 log = logging.getLogger(__name__)
 
 #: Largest Rows or Columns sent by default; bigger images are reduced.
 DEFAULT_MAX_IMAGE_SIZE = 4096
 PRINT_LEVELS = ("film_box", "film_session")
-TRANSFER_SYNTAXES = [EXPLICIT_VR_LITTLE_ENDIAN, IMPLICIT_VR_LITTLE_ENDIAN]
 
 #: N-ACTION statuses of a printer that does not print at that level.
 _ACTION_NOT_SUPPORTED = {Status.UNRECOGNIZED_OPERATION, Status.NO_SUCH_ACTION_TYPE}
-_N_CREATE_RSP = 0x8140
-_PRINT = 1  # Action Type ID "Print"
 _PRINTER_STATUS_TAGS = [Tag(0x2110, 0x0010), Tag(0x2110, 0x0020)]
 _REFERENCED_PRINT_JOB_SEQUENCE = Tag(0x2100, 0x0500)
-_PRINT_JOB_EVENTS = {1: "PENDING", 2: "PRINTING", 3: "DONE", 4: "FAILURE"}
-_PRINTER_EVENTS = {1: "NORMAL", 2: "WARNING", 3: "FAILURE"}
-
-
-def describe_status(code: int) -> tuple[str, str]:
-    """(category, meaning) of a DIMSE status: Success, Warning, Failure ..."""
-    try:
-        known = Status(code)
-    except ValueError:
-        category = code_to_category(code)
-        table = {**GENERAL_STATUS, **PRINT_JOB_MANAGEMENT_SERVICE_CLASS_STATUS}
-        return category, table.get(code, (category, "Unknown status"))[1]
-    return known.category.value, known.meaning
-
-
-class PrintClientError(Exception):
-    """A print operation failed: ``status`` is the DICOM status, None without an answer."""
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        operation: str = "",
-        status: int | None = None,
-        comment: str = "",
-    ) -> None:
-        self.operation = operation
-        self.status = status
-        self.meaning = describe_status(status)[1] if status is not None else ""
-        self.comment = comment
-        super().__init__(message)
-
-
-@frozen
-class PrintWarning:
-    """A warning met while printing: a DIMSE warning status, a printer event, a fallback."""
-
-    operation: str
-    status: int | None
-    meaning: str
-    comment: str = ""
-
-    def __str__(self) -> str:
-        code = f"0x{self.status:04X} " if self.status is not None else ""
-        comment = f" ({self.comment})" if self.comment else ""
-        return f"{self.operation}: {code}{self.meaning}{comment}"
-
-
-@frozen
-class PrinterEvent:
-    """An N-EVENT-REPORT from the printer (Printer or Print Job SOP class)."""
-
-    sop_class: str
-    event_type: int
-    info: Dataset
-
-    @property
-    def name(self) -> str:
-        """NORMAL/WARNING/FAILURE for the printer, PENDING ... FAILURE for a print job."""
-        names = _PRINT_JOB_EVENTS if self.sop_class == uids.PrintJob else _PRINTER_EVENTS
-        return names.get(self.event_type, f"event type {self.event_type}")
-
-    @property
-    def status_info(self) -> str:
-        return str(self.info.get("PrinterStatusInfo") or self.info.get("ExecutionStatusInfo") or "")
-
-
-@frozen
-class FilmReport:
-    """One film printed: its number in this client, images, the N-ACTION answer."""
-
-    number: int
-    images: int
-    film_box_uid: str
-    level: str
-    status: int
-    print_job_uid: str | None = None
 
 
 class _Film:
@@ -257,13 +185,11 @@ class PrintClient:
         self.printer_reply = Dataset()
         self.film_session_uid: str | None = None
         self.presentation_lut_uid: str | None = None
-        self._assoc: Any = None
+        self._assoc: PrintAssociation | None = None
         self._film: _Film | None = None
         self._pending: list[_Film] = []  # film_session level: filled, not printed
         self._film_action_class = uids.BasicFilmBox
-        self._message_id = 0
-        self._responses: dict[int, Dataset] = {}
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # warnings and events arrive on pynetdicom's threads
 
     @property
     def meta_sop_class(self) -> str:
@@ -275,7 +201,7 @@ class PrintClient:
 
     @property
     def is_open(self) -> bool:
-        return self._assoc is not None and self._assoc.is_established
+        return self._assoc is not None and self._assoc.is_open
 
     # -- Life cycle ------------------------------------------------------------------
 
@@ -287,37 +213,24 @@ class PrintClient:
         DisplayFormat.parse(str(self.film_box["ImageDisplayFormat"]))
         for attributes in (self.film_session, self.film_box, self.image_box):
             _dataset(attributes)
-        ae = AE(ae_title=self.calling_ae)
-        ae.acse_timeout = ae.dimse_timeout = ae.network_timeout = self.timeout
-        ae.add_requested_context(self.meta_sop_class, TRANSFER_SYNTAXES)
-        # Verification too: a printer without the meta class then still
-        # associates (rather than aborting), so we can say what it lacks.
-        ae.add_requested_context(VERIFICATION, TRANSFER_SYNTAXES)
-        if self.presentation_lut is not None:
-            ae.add_requested_context(uids.PresentationLUT, TRANSFER_SYNTAXES)
-        handlers = [
-            (evt.EVT_DIMSE_RECV, self._received),
-            (evt.EVT_N_EVENT_REPORT, self._event_report),
-        ]
-        where = f"{self.called_ae}@{self.host}:{self.port}"
-        assoc = ae.associate(self.host, self.port, ae_title=self.called_ae, evt_handlers=handlers)
-        if not assoc.is_established:
-            how = "rejected" if assoc.is_rejected else "aborted" if assoc.is_aborted else "failed"
-            raise PrintClientError(f"association with {where} {how}", operation="A-ASSOCIATE")
-        self._assoc = assoc
+        optional = [uids.PresentationLUT] if self.presentation_lut is not None else []
+        self._assoc = PrintAssociation(
+            self.host,
+            self.port,
+            self.called_ae,
+            self.calling_ae,
+            meta_sop_class=self.meta_sop_class,
+            optional=optional,
+            timeout=self.timeout,
+            warn=self._record_warning,
+            on_event=self._record_event,
+        )
         try:
-            accepted = {cx.abstract_syntax for cx in assoc.accepted_contexts}
-            if self.meta_sop_class not in accepted:
-                raise PrintClientError(
-                    f"{where} does not accept {UID(self.meta_sop_class).name}",
-                    operation="A-ASSOCIATE",
-                )
-            log.info("associated with %s (%s)", where, UID(self.meta_sop_class).name)
             if self.check_printer:
                 self._check_printer_status()
             self._create_film_session()
             if self.presentation_lut is not None:
-                if uids.PresentationLUT in accepted:
+                if uids.PresentationLUT in self._assoc.accepted:
                     self._create_presentation_lut()
                 else:
                     self._warn("A-ASSOCIATE", None, "Presentation LUT not accepted; not used")
@@ -389,16 +302,7 @@ class PrintClient:
 
     def printer_status(self) -> Dataset:
         """N-GET of Printer Status and Printer Status Info from the printer."""
-        self._require_open()
-        status, reply = self._assoc.send_n_get(
-            _PRINTER_STATUS_TAGS,
-            uids.Printer,
-            uids.PrinterInstance,
-            msg_id=self._next_id(),
-            meta_uid=self.meta_sop_class,
-        )
-        self._check("N-GET Printer", status)
-        return reply if reply is not None else Dataset()
+        return self._scu().n_get(uids.Printer, uids.PrinterInstance, _PRINTER_STATUS_TAGS)
 
     # -- Steps ---------------------------------------------------------------------------
 
@@ -568,154 +472,41 @@ class PrintClient:
     def _release(self) -> None:
         assoc, self._assoc = self._assoc, None
         self._film = None
-        if assoc is not None and assoc.is_established:
+        if assoc is not None:
             assoc.release()
 
-    # -- DIMSE -----------------------------------------------------------------------------
+    # -- Helpers ------------------------------------------------------------------------
 
-    def _n_create(self, sop_class: str, request: Dataset) -> tuple[str, Dataset]:
-        operation = f"N-CREATE {UID(sop_class).name}"
-        msg_id = self._next_id()
-        # An empty attribute list goes as none at all: pynetdicom would announce
-        # a data set and send zero bytes, and DCMTK then waits for it forever.
-        status, reply = self._assoc.send_n_create(
-            request if len(request) else None,
-            sop_class,
-            None,
-            msg_id=msg_id,
-            meta_uid=self._meta(sop_class),
-        )
-        with self._lock:
-            command = self._responses.pop(msg_id, None)
-        self._check(operation, status)
-        uid = command.get("AffectedSOPInstanceUID") if command is not None else None
-        if not uid:
-            raise PrintClientError(
-                f"{operation}: the printer returned no Affected SOP Instance UID",
-                operation=operation,
-            )
-        return str(uid), reply if reply is not None else Dataset()
-
-    def _n_set(self, sop_class: str, uid: str, request: Dataset) -> Dataset:
-        operation = f"N-SET {UID(sop_class).name}"
-        status, reply = self._assoc.send_n_set(
-            request, sop_class, uid, msg_id=self._next_id(), meta_uid=self._meta(sop_class)
-        )
-        self._check(operation, status)
-        return reply if reply is not None else Dataset()
-
-    def _n_action(self, sop_class: str, uid: str) -> tuple[int, Dataset | None]:
-        operation = f"N-ACTION {UID(sop_class).name}"
-        status, reply = self._assoc.send_n_action(
-            None, _PRINT, sop_class, uid, msg_id=self._next_id(), meta_uid=self._meta(sop_class)
-        )
-        return self._check(operation, status), reply
-
-    def _n_delete(self, sop_class: str, uid: str, *, expected: Set[int] = frozenset()) -> None:
-        """N-DELETE; a failure is a warning, unless its status is ``expected``."""
-        operation = f"N-DELETE {UID(sop_class).name}"
-        if not self.is_open:
-            return
-        status = self._assoc.send_n_delete(
-            sop_class, uid, msg_id=self._next_id(), meta_uid=self._meta(sop_class)
-        )
-        try:
-            self._check(operation, status)
-        except PrintClientError as exc:
-            if exc.status in expected:
-                log.debug("%s %s: %s", operation, uid, exc)
-            else:
-                self._warn(operation, exc.status, exc.meaning or str(exc), exc.comment)
-
-    def _check(self, operation: str, status: Dataset) -> int:
-        """The status code of a response: warnings recorded, failures raised."""
-        if status is None or "Status" not in status:
-            raise PrintClientError(
-                f"{operation}: no answer from the printer (timeout or association aborted)",
-                operation=operation,
-            )
-        code = int(status.Status)
-        category, meaning = describe_status(code)
-        comment = str(status.get("ErrorComment") or "")
-        if category == "Warning":
-            self._warn(operation, code, meaning, comment)
-        elif category != "Success":
-            raise PrintClientError(
-                f"{operation} failed: 0x{code:04X} {meaning}"
-                + (f" ({comment})" if comment else ""),
-                operation=operation,
-                status=code,
-                comment=comment,
-            )
-        return code
-
-    def _warn(self, operation: str, status: int | None, meaning: str, comment: str = "") -> None:
-        warning = PrintWarning(operation, status, meaning, comment)
-        with self._lock:
-            self.warnings.append(warning)
-        log.warning("%s", warning)
-
-    def _meta(self, sop_class: str) -> str | None:
-        # Optional classes travel on their own context, the rest on the meta class's.
-        return None if sop_class == uids.PresentationLUT else self.meta_sop_class
-
-    def _next_id(self) -> int:
-        self._message_id = self._message_id % 0xFFFF + 1  # 1..65535
-        return self._message_id
+    def _scu(self) -> PrintAssociation:
+        if self._assoc is None or not self._assoc.is_open:
+            raise PrintClientError("the client is not open (use open() or a with block)")
+        return self._assoc
 
     def _require_open(self) -> None:
-        if not self.is_open:
-            raise PrintClientError("the client is not open (use open() or a with block)")
+        self._scu()
 
-    # -- pynetdicom events (its threads) -------------------------------------------------------
+    def _n_create(self, sop_class: str, request: Dataset) -> tuple[str, Dataset]:
+        return self._scu().n_create(sop_class, request)
 
-    def _received(self, event: Any) -> None:
-        command = event.message.command_set
-        if command.get("CommandField") == _N_CREATE_RSP:
-            with self._lock:
-                self._responses[int(command.MessageIDBeingRespondedTo)] = command
+    def _n_set(self, sop_class: str, uid: str, request: Dataset) -> Dataset:
+        return self._scu().n_set(sop_class, uid, request)
 
-    def _event_report(self, event: Any) -> tuple[int, None]:
-        sop_class = str(event.request.AffectedSOPClassUID)
-        try:
-            info = event.event_information
-        except Exception:  # an undecodable report must not break printing
-            info = Dataset()
-        report = PrinterEvent(sop_class, int(event.event_type), info)
+    def _n_action(self, sop_class: str, uid: str) -> tuple[int, Dataset | None]:
+        return self._scu().n_action_print(sop_class, uid)
+
+    def _n_delete(self, sop_class: str, uid: str, **options: Any) -> None:
+        if self.is_open:
+            self._scu().n_delete(sop_class, uid, **options)
+
+    def _warn(self, operation: str, status: int | None, meaning: str, comment: str = "") -> None:
+        self._scu().warn(operation, status, meaning, comment)
+
+    def _record_warning(self, warning: PrintWarning) -> None:
         with self._lock:
-            self.events.append(report)
-        if report.name in ("WARNING", "FAILURE"):
-            self._warn(
-                f"N-EVENT-REPORT {UID(sop_class).name}", None, report.name, report.status_info
-            )
-        else:
-            log.info("%s reports %s", UID(sop_class).name, report.name)
+            self.warnings.append(warning)
+
+    def _record_event(self, event: PrinterEvent) -> None:
+        with self._lock:
+            self.events.append(event)
         if self.on_event is not None:
-            self.on_event(report)
-        return 0x0000, None  # (status, event reply): pynetdicom unpacks both
-
-
-def echo(
-    host: str,
-    port: int = 104,
-    called_ae: str = "PRINTSCP",
-    calling_ae: str = "DICOMPRINT",
-    *,
-    timeout: float = 30.0,
-) -> int:
-    """C-ECHO the peer; returns its status (0 is success). No answer raises."""
-    ae = AE(ae_title=calling_ae)
-    ae.acse_timeout = ae.dimse_timeout = ae.network_timeout = timeout
-    ae.add_requested_context(VERIFICATION, TRANSFER_SYNTAXES)
-    assoc = ae.associate(host, port, ae_title=called_ae)
-    if not assoc.is_established:
-        raise PrintClientError(
-            f"association with {called_ae}@{host}:{port} failed", operation="A-ASSOCIATE"
-        )
-    try:
-        status = assoc.send_c_echo()
-    finally:
-        assoc.release()
-    if "Status" not in status:
-        raise PrintClientError("C-ECHO: no answer", operation="C-ECHO")
-    return int(status.Status)
+            self.on_event(event)
