@@ -26,18 +26,12 @@ looked up, more than 8 bits per sample are scaled to 8; any Planar
 Configuration is read. ``color=True`` turns a grayscale image into RGB after
 its VOI, ``color=False`` a colour image into grayscale (ITU-R BT.601 luma).
 
-The LUT tables are applied here rather than with pydicom's ``apply_voi`` and
-``apply_modality_lut``: in pydicom 3.0 the first wraps indices when a table
-has 8-bit entries and more than 256 of them, the second fails on entry sizes
-other than 8 and 16 bits (pydicom issue #2317).
+The Modality and VOI transforms live in :mod:`dicomprint.voi`.
 """
 
 from __future__ import annotations
 
-import logging
 import os
-from collections.abc import Sequence
-from typing import Any
 
 import cv2
 import numpy as np
@@ -46,20 +40,15 @@ from pydicom import Dataset, dcmread
 from pydicom.pixels import apply_color_lut, convert_color_space, get_decoder
 from pydicom.uid import UID, ExplicitVRLittleEndian
 
-log = logging.getLogger(__name__)
+from .voi import Window, frame_view, modality_values, voi_unit, window_or_auto
 
 #: Grayscale P-value depths a Basic Grayscale Image Box takes (PS3.4 H.4.3).
 GRAYSCALE_BITS = (8, 12)
-#: The percentiles of the automatic window.
-AUTO_WINDOW_PERCENTILES = (0.5, 99.5)
-#: At most this many pixels are sampled to find the automatic window.
-_AUTO_WINDOW_SAMPLES = 1 << 20
 _YBR = ("YBR_FULL", "YBR_FULL_422")
 _GRAYSCALE = ("MONOCHROME1", "MONOCHROME2")
 #: ITU-R BT.601 luma weights (R, G, B).
 _LUMA = np.array([0.299, 0.587, 0.114])
 
-Window = tuple[float, float]
 ImageSource = Dataset | np.ndarray | str | os.PathLike
 
 
@@ -199,9 +188,9 @@ def _from_dataset(
     pixels, photometric = _decode(ds, frame)
     aspect = _pixel_aspect_ratio(ds)
     if photometric in _GRAYSCALE:
-        view = _frame_view(ds, frame)
-        values = _modality(pixels, view)
-        unit, used = _voi(values, view, pixels, window)
+        view = frame_view(ds, frame)
+        values = modality_values(pixels, view)
+        unit, used = voi_unit(values, view, pixels, window)
         if photometric == "MONOCHROME1":
             # VOI output 0 is white for MONOCHROME1 (PS3.3 C.7.6.3.1.2).
             unit = 1.0 - unit
@@ -237,7 +226,7 @@ def _from_array(
     values = array.astype(np.float64)
     if window is None and array.dtype == np.uint8:
         window = "full"  # display-ready already
-    unit, used = _window_or_auto(values, window, _dtype_range(array.dtype), None)
+    unit, used = window_or_auto(values, window, _dtype_range(array.dtype), None)
     return _finish_gray(unit, bits, color, max_size, (1, 1), used)
 
 
@@ -302,205 +291,6 @@ def _pixel_aspect_ratio(ds: Dataset) -> tuple[int, int]:
         if vertical > 0 and horizontal > 0 and vertical != horizontal:
             return (vertical, horizontal)
     return (1, 1)
-
-
-# -- Modality and VOI -----------------------------------------------------------
-
-
-def _frame_view(ds: Dataset, frame: int) -> Dataset:
-    """``ds`` with the frame's Pixel Value Transformation and Frame VOI LUT on top.
-
-    Enhanced multi-frame images keep rescale and window in the shared or
-    per-frame functional groups instead of the top level.
-    """
-    groups = []
-    per_frame = ds.get("PerFrameFunctionalGroupsSequence")
-    if per_frame is not None and frame < len(per_frame):
-        groups.append(per_frame[frame])
-    shared = ds.get("SharedFunctionalGroupsSequence")
-    if shared:
-        groups.append(shared[0])
-    found: dict[str, Any] = {}
-    for group in groups:
-        for sequence in ("PixelValueTransformationSequence", "FrameVOILUTSequence"):
-            if sequence in group and len(group[sequence].value):
-                for element in group[sequence].value[0]:
-                    found.setdefault(element.keyword, element)
-    if not found:
-        return ds
-    view = Dataset()
-    view.update(ds)
-    for element in found.values():
-        view[element.tag] = element
-    return view
-
-
-def _modality(pixels: np.ndarray, ds: Dataset) -> np.ndarray:
-    """Modality values (float) of stored values: LUT table or rescale."""
-    if ds.get("ModalityLUTSequence"):
-        return _lut_lookup(pixels, ds.ModalityLUTSequence[0], ds)[0]
-    values = pixels.astype(np.float64)
-    slope = ds.get("RescaleSlope")
-    intercept = ds.get("RescaleIntercept")
-    if slope is not None and intercept is not None:
-        values = values * float(slope) + float(intercept)
-    return values
-
-
-def _voi(
-    values: np.ndarray, ds: Dataset, stored: np.ndarray, window: Window | str | None
-) -> tuple[np.ndarray, Window | None]:
-    """Modality values to 0..1 and the window used (None for a table or full range)."""
-    if window is None and ds.get("VOILUTSequence"):
-        looked_up, top = _lut_lookup(values, ds.VOILUTSequence[0], ds)
-        return np.clip(looked_up / top, 0.0, 1.0), None
-    function = str(ds.get("VOILUTFunction") or "LINEAR").strip().upper()
-    if window is None and "WindowCenter" in ds and "WindowWidth" in ds:
-        center, width = _first(ds.WindowCenter), _first(ds.WindowWidth)
-        if _window_valid(width, function):
-            return _apply_window(values, center, width, function), (center, width)
-        log.warning("ignoring Window Width %r (%s): using an automatic window", width, function)
-        window = "auto"
-    full = _modality_range(ds)
-    if window is None and full is not None and _is_display_ready(ds):
-        window = "full"
-    padding = ds.get("PixelPaddingValue")
-    mask = stored != padding if padding is not None and not isinstance(padding, bytes) else None
-    return _window_or_auto(values, window, full, mask)
-
-
-def _window_or_auto(
-    values: np.ndarray,
-    window: Window | str | None,
-    full: tuple[float, float] | None,
-    mask: np.ndarray | None,
-) -> tuple[np.ndarray, Window | None]:
-    """Apply an explicit (LINEAR) window, the full range or the automatic window."""
-    if isinstance(window, tuple | list):
-        center, width = float(window[0]), float(window[1])
-        if not _window_valid(width, "LINEAR"):
-            raise ValueError(f"window width {width} must be at least 1")
-        return _apply_window(values, center, width, "LINEAR"), (center, width)
-    if window not in (None, "auto", "full"):
-        raise ValueError(f"window must be (center, width), 'auto' or 'full', not {window!r}")
-    if window == "full":
-        low, high = full if full is not None else (float(values.min()), float(values.max()))
-        return _stretch(values, low, high), None
-    low, high = _auto_range(values, mask)
-    if high <= low:
-        # A flat image: show it as a value in the full range, not as noise.
-        low, high = full if full is not None else (low - 0.5, high + 0.5)
-        return _stretch(values, low, high), None
-    # Equivalent LINEAR_EXACT window: low maps to 0, high to 1.
-    return _stretch(values, low, high), ((low + high) / 2.0, high - low)
-
-
-def _apply_window(values: np.ndarray, center: float, width: float, function: str) -> np.ndarray:
-    """Window Center/Width to 0..1 (PS3.3 C.11.2.1.2 and C.11.2.1.3)."""
-    if function == "SIGMOID":
-        return 1.0 / (1.0 + np.exp(-4.0 * (values - center) / width))
-    if function == "LINEAR_EXACT":
-        return _stretch(values, center - width / 2.0, center + width / 2.0)
-    # LINEAR: x <= c - 0.5 - (w-1)/2 gives the minimum, x > c - 0.5 + (w-1)/2
-    # the maximum, linear in between.
-    if width == 1:
-        return (values > center - 0.5).astype(np.float64)
-    return np.clip((values - (center - 0.5)) / (width - 1.0) + 0.5, 0.0, 1.0)
-
-
-def _window_valid(width: float, function: str) -> bool:
-    return width >= 1 if function == "LINEAR" else width > 0
-
-
-def _stretch(values: np.ndarray, low: float, high: float) -> np.ndarray:
-    if high <= low:
-        return np.where(values > low, 1.0, 0.0)
-    return np.clip((values - low) / (high - low), 0.0, 1.0)
-
-
-def _auto_range(values: np.ndarray, mask: np.ndarray | None) -> tuple[float, float]:
-    """The percentile range of ``values`` (sampled; padding left out)."""
-    step = max(1, int(np.sqrt(values.size / _AUTO_WINDOW_SAMPLES)))
-    sample = values[::step, ::step]
-    if mask is not None:
-        kept = sample[mask[::step, ::step]]
-        sample = kept if kept.size else sample
-    low, high = np.percentile(sample, AUTO_WINDOW_PERCENTILES)
-    return float(low), float(high)
-
-
-def _modality_range(ds: Dataset) -> tuple[float, float] | None:
-    """The range of modality values the stored bits can express."""
-    try:
-        stored = int(ds.BitsStored)
-        signed = int(ds.get("PixelRepresentation") or 0) == 1
-    except (AttributeError, TypeError, ValueError):
-        return None
-    if ds.get("ModalityLUTSequence"):
-        depth = _lut_descriptor(ds.ModalityLUTSequence[0], ds)[2]
-        return 0.0, float((1 << depth) - 1)
-    if signed:
-        low, high = -(1 << (stored - 1)), (1 << (stored - 1)) - 1
-    else:
-        low, high = 0, (1 << stored) - 1
-    slope = float(ds.get("RescaleSlope") or 1.0)
-    intercept = float(ds.get("RescaleIntercept") or 0.0)
-    ends = sorted((low * slope + intercept, high * slope + intercept))
-    return ends[0], ends[1]
-
-
-def _is_display_ready(ds: Dataset) -> bool:
-    """8-bit unsigned values without rescale are meant to be shown as they are."""
-    return (
-        int(ds.get("BitsStored") or 0) <= 8
-        and int(ds.get("PixelRepresentation") or 0) == 0
-        and not ds.get("ModalityLUTSequence")
-        and float(ds.get("RescaleSlope") or 1.0) == 1.0
-        and float(ds.get("RescaleIntercept") or 0.0) == 0.0
-    )
-
-
-def _first(value: Any) -> float:
-    """The first of a multi-valued DS (several alternative windows)."""
-    if isinstance(value, Sequence) and not isinstance(value, str):
-        value = value[0]
-    return float(value)
-
-
-# -- LUT tables -----------------------------------------------------------------
-
-
-def _lut_descriptor(item: Dataset, ds: Dataset) -> tuple[int, int, int]:
-    entries, first, depth = (int(v) for v in item.LUTDescriptor)
-    entries = entries or 65536  # 0 means 2**16 entries (PS3.3 C.11.1.1)
-    if first >= 32768 and int(ds.get("PixelRepresentation") or 0) == 1:
-        first -= 65536  # read as US, meant as SS for signed pixels
-    return entries, first, depth
-
-
-def _lut_lookup(values: np.ndarray, item: Dataset, ds: Dataset) -> tuple[np.ndarray, float]:
-    """``values`` through a Modality or VOI LUT item; the table's largest possible output.
-
-    Inputs below the first mapped value take the first entry, beyond the
-    last the last entry (PS3.3 C.11.1.1 and C.11.2.1.1).
-    """
-    entries, first, depth = _lut_descriptor(item, ds)
-    data = item.LUTData
-    if isinstance(data, bytes | bytearray):
-        little = getattr(ds, "original_encoding", (None, True))[1] is not False
-        dtype = np.uint8 if len(data) == entries else np.dtype("<u2" if little else ">u2")
-        table = np.frombuffer(bytes(data), dtype=dtype)[:entries]
-    else:
-        table = np.asarray([data] if isinstance(data, int) else list(data), dtype=np.int64)
-    if table.size == 0:
-        raise ValueError("empty LUT Data")
-    index = np.clip(np.rint(values).astype(np.int64) - first, 0, table.size - 1)
-    top = float((1 << depth) - 1)
-    largest = int(table.max())
-    if largest > top:
-        # Tables whose descriptor understates their entry size exist in the wild.
-        top = float((1 << largest.bit_length()) - 1)
-    return table.astype(np.float64)[index], top
 
 
 # -- Output -------------------------------------------------------------------------
