@@ -117,6 +117,17 @@ def test_copies_and_film_session_attributes(tmp_path, printer):
     assert client.film_session_reply.NumberOfCopies == 3
 
 
+def test_attributes_by_tag_and_per_image(tmp_path, printer):
+    with serving(tmp_path, backend=printer, render=no_render) as server:
+        film_box = {"ImageDisplayFormat": "STANDARD\\2,1", 0x20100060: "NONE"}
+        with connect(server, film_box=film_box, image_box={"Polarity": "REVERSE"}) as client:
+            client.print_image(flat(1))
+            client.print_image(flat(2), image_box={"Polarity": "NORMAL"})
+    box = printer.jobs[0].films[0].film_box
+    assert box.MagnificationType == "NONE"
+    assert [b.Polarity for b in box.image_boxes] == ["REVERSE", "NORMAL"]
+
+
 def test_film_session_level_prints_every_film_in_one_collated_job(tmp_path, printer):
     reports = []
     with serving(tmp_path, backend=printer, render=no_render) as server:
