@@ -222,7 +222,11 @@ def test_annotation_negotiated_without_format_gives_an_empty_sequence():
         ({"EmptyImageDensity": "BLACK"}, 0x0000),
         ({"Trim": "MAYBE"}, 0x0106),
         ({"MaxDensity": 500}, 0xB605),
-        ({"MaxDensity": 300}, 0x0000),
+        ({"MaxDensity": 120}, 0x0000),
+        ({"MinDensity": 20, "MaxDensity": 100}, 0x0000),
+        ({"MinDensity": 100, "MaxDensity": 100}, 0x0106),
+        ({"MinDensity": 120, "MaxDensity": 50}, 0x0106),
+        ({"Illumination": 0}, 0x0106),
         ({"RequestedResolutionID": "HIGH"}, 0x0000),
         ({"RequestedResolutionID": "ULTRA"}, 0x0106),
         ({"Illumination": 2000, "ReflectedAmbientLight": 10}, 0x0000),
@@ -486,11 +490,24 @@ def test_image_box_position_must_match(driver):
         ({"RequestedDecimateCropBehavior": "SHRINK"}, 0x0106),
         ({"MagnificationType": "REPLICATE"}, 0x0000),
         ({"MinDensity": 10, "MaxDensity": 1000}, 0xB605),
+        ({"MinDensity": 140, "MaxDensity": 30}, 0x0106),
     ],
 )
 def test_image_box_attribute_statuses(driver, attributes, expected):
     driver.create_film_box()
     assert status_of(driver.set_image, 1, np.zeros((2, 2), np.uint8), **attributes) == expected
+
+
+def test_image_fit_is_decided_at_n_set(driver):
+    driver.create_film_box("STANDARD\\1,1", FilmSizeID="8INX10IN", MagnificationType="NONE")
+    big = np.zeros((3000, 3000), np.uint8)  # 20 in at 150 DPI: larger than the film
+    assert status_of(driver.set_image, 1, big, RequestedDecimateCropBehavior="FAIL") == 0xC603
+    assert status_of(driver.set_image, 1, big, RequestedDecimateCropBehavior="DECIMATE") == 0xC603
+    assert driver.session.film_session.film_boxes[-1].image_boxes[0].image is None
+    assert status_of(driver.set_image, 1, big, RequestedDecimateCropBehavior="CROP") == 0xB609
+    # Attributes persist across N-SETs: CROP stays until replaced.
+    decimate = {"MagnificationType": "BILINEAR", "RequestedDecimateCropBehavior": "DECIMATE"}
+    assert status_of(driver.set_image, 1, big, **decimate) == 0xB60A
 
 
 def test_pixel_budget_of_a_session():

@@ -6,6 +6,7 @@ network side.
 """
 
 from .annotation_box import AnnotationBox
+from .film import Film
 from .film_box import FilmBox
 from .film_session import FilmSession
 from .film_sizes import FILM_SIZES_MM, film_size_mm, film_size_px
@@ -16,6 +17,7 @@ from .pixels import PixelImage
 from .presentation_lut import PresentationLUT
 from .printer import Printer
 from .profile import DEFAULT_PROFILE, PrinterProfile
+from .render import render_film, render_job
 from .session import PrintSession, Reply
 from .status import Category, PrintError, Status
 
@@ -27,6 +29,7 @@ __all__ = [
     "DEFAULT_PROFILE",
     "DisplayFormat",
     "FILM_SIZES_MM",
+    "Film",
     "FilmBox",
     "FilmJob",
     "FilmSession",
@@ -44,5 +47,7 @@ __all__ = [
     "StoreFilm",
     "film_size_mm",
     "film_size_px",
+    "render_film",
+    "render_job",
     "store_auto_layout",
 ]

@@ -41,7 +41,7 @@ _SETTABLE = (
     Rule("BorderDensity", values.density),
     Rule("EmptyImageDensity", values.density),
     Rule("Trim", values.enumerated("YES", "NO")),
-    Rule("Illumination", values.unsigned_short),
+    Rule("Illumination", values.positive_unsigned_short),
     Rule("ReflectedAmbientLight", values.unsigned_short),
 )
 

@@ -98,9 +98,11 @@ class PrinterProfile:
         default=PRESENTATION_LUT_SHAPES, converter=_tuple
     )
     #: The printer's operating density range, in hundredths of OD; Min and
-    #: Max Density outside it are clamped (warning B605).
+    #: Max Density outside it are clamped (warning B605). The default is the
+    #: seed's paper printer: its default film uses the whole range, so the
+    #: densest P-value prints black.
     min_density: int = 0
-    max_density: int = 400
+    max_density: int = 150
     #: Resolution in dots per inch for Requested Resolution ID STANDARD / HIGH.
     dpi_standard: int = 150
     dpi_high: int = 300

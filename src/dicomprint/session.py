@@ -27,6 +27,7 @@ from .film_box import FilmBox
 from .film_session import FilmSession
 from .image_box import ImageBox
 from .job import FilmJob, PrintJob
+from .placement import image_fit
 from .presentation_lut import PresentationLUT
 from .printer import Printer
 from .status import PrintError, Status, first_warning
@@ -53,6 +54,14 @@ class Reply:
 
 def _reply(status_list: list[Status], comments: list[str], dataset=None, uid=None) -> Reply:
     return Reply(first_warning(status_list), dataset, uid, "; ".join(comments))
+
+
+def _check_density_order(min_density: int, max_density: int) -> None:
+    if min_density >= max_density:
+        raise PrintError(
+            Status.INVALID_ATTRIBUTE_VALUE,
+            f"Min Density {min_density} must be below Max Density {max_density}",
+        )
 
 
 class PrintSession:
@@ -252,6 +261,7 @@ class PrintSession:
 
         box = FilmBox.with_defaults(uid, parsed.values.pop("ImageDisplayFormat"), self.profile)
         assign(box, parsed.values)
+        _check_density_order(box.MinDensity, box.MaxDensity)
         box.image_boxes = [
             ImageBox(uids.new_uid(), image_box_class, position)
             for position in range(1, box.ImageDisplayFormat.box_count + 1)
@@ -295,6 +305,8 @@ class PrintSession:
         box = self._current_film_box(uid)
         parsed = parse_attributes(dataset, film_box.N_SET_RULES, self.profile)
         self._check_lut_reference(parsed.values.get("ReferencedPresentationLUT"))
+        candidate = attrs.evolve(box, **parsed.values)
+        _check_density_order(candidate.MinDensity, candidate.MaxDensity)
         assign(box, parsed.values)  # never recreates the image boxes
         return _reply(parsed.warnings, parsed.comments, None, uid)
 
@@ -344,6 +356,16 @@ class PrintSession:
         self._check_lut_reference(parsed.values.get("ReferencedPresentationLUT"))
         if "image" in parsed.values:
             self._check_pixel_budget(box, parsed.values["image"])
+        film = self.film_session.film_boxes[-1]
+        candidate = attrs.evolve(box, **parsed.values)
+        _check_density_order(
+            film.MinDensity if candidate.MinDensity is None else candidate.MinDensity,
+            film.MaxDensity if candidate.MaxDensity is None else candidate.MaxDensity,
+        )
+        # Fails now with C603 when the image cannot print; warns B604/B609/B60A.
+        fit = image_fit(film, candidate, self.profile)
+        if fit is not None:
+            parsed.warnings.append(fit)
         assign(box, parsed.values)
         return _reply(parsed.warnings, parsed.comments, None, uid)
 

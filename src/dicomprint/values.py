@@ -85,6 +85,13 @@ def unsigned_short(value: Any) -> int:
     return int(value)
 
 
+def positive_unsigned_short(value: Any) -> int:
+    number = unsigned_short(value)
+    if number == 0:
+        raise ValueError("must be greater than 0")
+    return number
+
+
 def positive_decimal(value: Any) -> float:
     try:
         number = float(value)
