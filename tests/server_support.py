@@ -46,12 +46,15 @@ class PrintClient:
         *,
         calling: str = "TESTSCU",
         max_pdu: int = 16384,
-        transfer_syntax: str = EXPLICIT_VR_LITTLE_ENDIAN,
+        transfer_syntaxes: tuple[str, ...] = (
+            EXPLICIT_VR_LITTLE_ENDIAN,
+            IMPLICIT_VR_LITTLE_ENDIAN,
+        ),
     ) -> None:
         self.ae = AE(ae_title=calling)
         self.ae.dimse_timeout = self.ae.acse_timeout = self.ae.network_timeout = WAIT * 3
         for context in contexts:
-            self.ae.add_requested_context(context, [transfer_syntax, IMPLICIT_VR_LITTLE_ENDIAN])
+            self.ae.add_requested_context(context, list(transfer_syntaxes))
         self.events: list[tuple[int, Dataset]] = []
         self.event_arrived = threading.Condition()
         self.last_command: Dataset | None = None
@@ -66,11 +69,11 @@ class PrintClient:
     def _received(self, event: Any) -> None:
         self.last_command = event.message.command_set
 
-    def _event_report(self, event: Any) -> int:
+    def _event_report(self, event: Any) -> tuple[int, None]:
         with self.event_arrived:
             self.events.append((event.event_type, event.event_information))
             self.event_arrived.notify_all()
-        return 0x0000
+        return 0x0000, None
 
     def wait_for_events(self, count: int) -> list[tuple[int, Dataset]]:
         with self.event_arrived:
@@ -80,6 +83,9 @@ class PrintClient:
     # Each call returns (status, instance UID, dataset).
 
     def create(self, sop_class: str, ds: Dataset | None, uid: str | None = None, meta=GRAY):
+        # pynetdicom announces a data set for an empty Dataset but sends none,
+        # and the peer waits for it: send no data set instead.
+        ds = ds if ds else None
         status, reply = self.assoc.send_n_create(ds, sop_class, uid, meta_uid=meta)
         created = uid or self.last_command.get("AffectedSOPInstanceUID")
         return status.Status, str(created) if created else None, reply

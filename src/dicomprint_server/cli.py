@@ -80,7 +80,7 @@ def run_serve(args: argparse.Namespace) -> int:
         return 2
     configure_logging(config.server.log_level)
 
-    from .server import PrintServer  # imports pynetdicom: only when serving
+    from .server import PrintServer  # pynetdicom is imported only to serve
 
     try:
         server = PrintServer(config)
@@ -107,8 +107,13 @@ def run_serve(args: argparse.Namespace) -> int:
 
 
 def configure_logging(level: str) -> None:
+    from pynetdicom import _config as pynetdicom_config
+
     logging.basicConfig(
         level=level, format="%(asctime)s %(levelname)-7s %(name)s: %(message)s", force=True
     )
     # pynetdicom's INFO is a full dump of every association; show it only when debugging.
     logging.getLogger("pynetdicom").setLevel(logging.DEBUG if level == "DEBUG" else "WARNING")
+    # Its per-message log handlers also cost time and raise on an N-GET without
+    # attribute list (pynetdicom 3.0.4); bind them only when debugging.
+    pynetdicom_config.LOG_HANDLER_LEVEL = "standard" if level == "DEBUG" else "none"

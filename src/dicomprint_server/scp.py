@@ -253,14 +253,14 @@ class PrintSCP:
         )
         return status, reply.dataset if reply else None
 
-    def _n_delete(self, event: Any) -> tuple[Any, Dataset | None]:
+    def _n_delete(self, event: Any) -> Dataset:
         request = event.request
         sop_class = str(request.RequestedSOPClassUID)
         uid = str(request.RequestedSOPInstanceUID)
-        status, reply = self._call(
+        status, _ = self._call(
             event, "N-DELETE", sop_class, uid, lambda s: s.session.n_delete(sop_class, uid)
         )
-        return status, None
+        return status  # N-DELETE responses have no data set
 
     def _call(
         self,
