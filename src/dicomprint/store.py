@@ -142,59 +142,44 @@ class StoreToFilm:
             calling_ae_title=self.calling_ae_title,
             called_ae_title=self.called_ae_title,
         )
+        films = self._films()
         replies = []
         try:
             session_uid = session.n_create(uids.BasicFilmSession, Dataset()).instance_uid
-            images = iter(self.images)
-            for film in store_auto_layout(len(self.images)):
-                batch = [next(images) for _ in range(film.image_count)]
-                replies.append(
-                    self._print_film(
-                        session,
-                        session_uid,
-                        film.display_format,
-                        STORE_IMAGE_FILM_SIZE,
-                        [s.image for s in batch],
-                    )
-                )
-            for report in self.reports:
-                for page in report.pages:
-                    page_image = prepare_image(page, bits=8)
+            for display_format, film_size, images in films:
+                try:
                     replies.append(
-                        self._print_film(
-                            session,
-                            session_uid,
-                            "STANDARD\\1,1",
-                            STORE_REPORT_FILM_SIZE,
-                            [page_image],
-                        )
+                        self._print_film(session, session_uid, display_format, film_size, images)
                     )
+                except PrintError as exc:
+                    log.error(
+                        "store-to-film: a %s film for %r failed: %s",
+                        display_format,
+                        self.calling_ae_title,
+                        exc,
+                    )
+                    replies.append(exc)
         finally:
             session.close()
             self.images.clear()
             self.reports.clear()
         return replies
 
-    def _print_film(
-        self,
-        session: PrintSession,
-        session_uid: str,
-        display_format: str,
-        film_size: str,
-        images: list[PreparedImage],
-    ) -> Reply | PrintError:
-        try:
-            return self._print_one(session, session_uid, display_format, film_size, images)
-        except PrintError as exc:
-            log.error(
-                "store-to-film: a %s film for %r failed: %s",
-                display_format,
-                self.calling_ae_title,
-                exc,
-            )
-            return exc
+    def _films(self) -> list[tuple[str, str, list[PreparedImage]]]:
+        """(display format, film size, images) of every film to print, in order."""
+        films = []
+        images = iter(self.images)
+        for film in store_auto_layout(len(self.images)):
+            batch = [next(images).image for _ in range(film.image_count)]
+            films.append((film.display_format, STORE_IMAGE_FILM_SIZE, batch))
+        for report in self.reports:
+            for page in report.pages:
+                films.append(
+                    ("STANDARD\\1,1", STORE_REPORT_FILM_SIZE, [prepare_image(page, bits=8)])
+                )
+        return films
 
-    def _print_one(
+    def _print_film(
         self,
         session: PrintSession,
         session_uid: str,
