@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import socket
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -36,6 +37,11 @@ def running_server(tmp_path: Path, **overrides: Any) -> Iterator[PrintServer]:
         server.shutdown(grace=1.0)
 
 
+def no_delay(event: Any) -> None:
+    """TCP_NODELAY on the SCU's socket: no delayed-ACK wait between PDUs."""
+    event.assoc.dul.socket.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
 class PrintClient:
     """A pynetdicom print SCU on one association, with the replies' command sets."""
 
@@ -50,6 +56,7 @@ class PrintClient:
             EXPLICIT_VR_LITTLE_ENDIAN,
             IMPLICIT_VR_LITTLE_ENDIAN,
         ),
+        ext_neg: list | None = None,
     ) -> None:
         self.ae = AE(ae_title=calling)
         self.ae.dimse_timeout = self.ae.acse_timeout = self.ae.network_timeout = WAIT * 3
@@ -59,11 +66,17 @@ class PrintClient:
         self.event_arrived = threading.Condition()
         self.last_command: Dataset | None = None
         handlers = [
+            (evt.EVT_CONN_OPEN, no_delay),
             (evt.EVT_DIMSE_RECV, self._received),
             (evt.EVT_N_EVENT_REPORT, self._event_report),
         ]
         self.assoc = self.ae.associate(
-            address[0], address[1], ae_title="PRINTSCP", evt_handlers=handlers, max_pdu=max_pdu
+            address[0],
+            address[1],
+            ae_title="PRINTSCP",
+            evt_handlers=handlers,
+            max_pdu=max_pdu,
+            ext_neg=ext_neg,
         )
 
     def _received(self, event: Any) -> None:

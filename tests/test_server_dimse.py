@@ -110,8 +110,22 @@ def test_implementation_identity_and_max_pdu(server):
         assert IMPLEMENTATION_CLASS_UID.startswith("2.25.")
         assert acceptor.implementation_version_name == "DICOMPRINT_010"
         assert acceptor.maximum_length == 16384
-        # No asynchronous operations window is negotiated.
-        assert acceptor.asynchronous_operations == (1, 1)
+
+
+def test_no_asynchronous_operations_window(server):
+    from pynetdicom.pdu_primitives import AsynchronousOperationsWindowNegotiation
+
+    proposal = AsynchronousOperationsWindowNegotiation()
+    proposal.maximum_number_operations_invoked = 5
+    proposal.maximum_number_operations_performed = 5
+    with PrintClient(server.address, ext_neg=[proposal]) as client:
+        assert client.assoc.is_established
+        # The acceptor answers without an Asynchronous Operations Window item.
+        user_information = client.assoc.acceptor.user_information
+        assert not any(
+            isinstance(item, AsynchronousOperationsWindowNegotiation) for item in user_information
+        )
+        assert client.assoc.acceptor.asynchronous_operations == (1, 1)
 
 
 def test_any_called_and_calling_ae_title_is_accepted(server):
@@ -390,7 +404,7 @@ def test_printer_n_get(server, contexts, meta):
         assert status == 0x0112
 
 
-def test_printer_status_change_is_reported_to_open_print_associations(server):
+def test_printer_status_change_is_reported_to_open_print_associations(server, caplog):
     with (
         PrintClient(server.address, (GRAY,)) as print_scu,
         PrintClient(server.address, (uids.Printer,)) as status_scu,
@@ -407,6 +421,8 @@ def test_printer_status_change_is_reported_to_open_print_associations(server):
         assert [event_type for event_type, _ in events] == [2, 1]
         # Requests keep working around the reports.
         assert print_scu.get(uids.Printer, uids.PrinterInstance)[0] == 0x0000
+    # The SCUs' N-EVENT-REPORT responses were consumed, not logged as unexpected.
+    assert not [r for r in caplog.records if "unexpected" in r.getMessage().lower()]
 
 
 def test_status_change_during_a_request_is_sent_after_its_response(tmp_path):

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
+import socket
 import time
 from pathlib import Path
 from typing import Any
 
 import attrs
-from pynetdicom import AE
+from pynetdicom import AE, evt
 
 from dicomprint import Printer
 from dicomprint.backend import PrinterBackend
@@ -68,8 +69,9 @@ class PrintServer:
     def start(self) -> PrintServer:
         """Listen in background threads; returns at once."""
         settings = self.config.server
+        handlers = [(evt.EVT_CONN_OPEN, _no_delay), *self.scp.handlers()]
         self._server = self.ae.start_server(
-            (settings.host, settings.port), block=False, evt_handlers=self.scp.handlers()
+            (settings.host, settings.port), block=False, evt_handlers=handlers
         )
         host, port = self.address
         log.info(
@@ -104,3 +106,18 @@ class PrintServer:
 
     def __exit__(self, *exc_info: object) -> None:
         self.shutdown()
+
+
+def _no_delay(event: Any) -> None:
+    """Send each PDU at once (TCP_NODELAY).
+
+    pynetdicom writes a DIMSE message as separate P-DATA PDUs (command, then
+    data set); with Nagle's algorithm the second waits for the peer's delayed
+    ACK, adding up to 40 ms or more to every request and response.
+    """
+    sock = getattr(event.assoc.dul.socket, "socket", None)
+    if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+        try:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except OSError as exc:  # never fatal: only slower
+            log.debug("cannot set TCP_NODELAY: %s", exc)
