@@ -71,7 +71,7 @@ def test_serve_with_embedded_defaults_answers_and_stops_on_sigterm(serve, tmp_pa
     log = "".join(lines)
     assert "PRINTSCP listening on 127.0.0.1" in log
     assert "max 20 associations, max PDU 16384" in log
-    assert f"output folder {tmp_path / 'filmbox'}" in log
+    assert f"output folder {(tmp_path / 'filmbox').resolve()}" in log
     assert "server stopped" in log
 
 
@@ -87,7 +87,7 @@ def test_serve_options_and_config_file(serve, tmp_path):
     assert process.wait(timeout=WAIT * 3) == 0
     log = "".join(lines)
     assert "FROMFILE listening" in log and "max 3 associations, max PDU 32768" in log
-    assert f"output folder {tmp_path / 'films'}" in log
+    assert f"output folder {(tmp_path / 'films').resolve()}" in log
     assert "C-ECHO" in log
 
 

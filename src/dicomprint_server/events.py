@@ -104,6 +104,8 @@ class EventOutbox:
                 log.error("%s: cannot encode printer event information", self.label)
                 return
             request.EventInformation = BytesIO(encoded)
+        if len(self._outstanding) >= MAX_QUEUED:  # an SCU that never answers
+            self._outstanding.clear()
         self._outstanding.add(request.MessageID)
         self.assoc.dimse.send_msg(request, self.context.context_id)
         self.sent += 1

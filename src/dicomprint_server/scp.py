@@ -50,6 +50,11 @@ class AssociationState:
     lock: threading.Lock = field(factory=threading.Lock)
 
 
+def _printable(text: str) -> str:
+    """AE titles come off the wire: keep control characters out of the log."""
+    return "".join(ch if ch.isprintable() else "?" for ch in text)
+
+
 def _name(uid: str | None) -> str:
     return UID(uid).name if uid else "?"
 
@@ -112,7 +117,7 @@ class PrintSCP:
     def _accepted(self, event: Any) -> None:
         assoc = event.assoc
         calling = assoc.requestor.ae_title
-        label = f"#{next(self._numbers)} {calling}@{assoc.requestor.address}"
+        label = f"#{next(self._numbers)} {_printable(calling)}@{assoc.requestor.address}"
         accepted = frozenset(cx.abstract_syntax for cx in assoc.accepted_contexts)
         session = PrintSession(
             self.printer,
@@ -176,7 +181,7 @@ class PrintSCP:
 
     def _c_echo(self, event: Any) -> int:
         state = self._state(event.assoc)
-        log.info("%s: C-ECHO", state.label if state else event.assoc.requestor.ae_title)
+        log.info("%s: C-ECHO", state.label if state else _printable(event.assoc.requestor.ae_title))
         return 0x0000
 
     def _c_store(self, event: Any) -> int | Dataset:
@@ -186,7 +191,7 @@ class PrintSCP:
         log.log(
             logging.INFO if status == 0 else logging.WARNING,
             "%s: C-STORE %s -> 0x%04X",
-            state.label if state else event.assoc.requestor.ae_title,
+            state.label if state else _printable(event.assoc.requestor.ae_title),
             _name(event.request.AffectedSOPClassUID),
             status,
         )
