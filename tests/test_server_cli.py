@@ -13,7 +13,7 @@ from pynetdicom.sop_class import Verification
 
 from server_support import WAIT
 
-LISTENING = re.compile(r"listening on 127\.0\.0\.1:(\d+)")
+LISTENING = re.compile(r"listening on (?:0\.0\.0\.0|127\.0\.0\.1):(\d+)")
 
 
 @pytest.fixture
@@ -69,7 +69,7 @@ def test_serve_with_embedded_defaults_answers_and_stops_on_sigterm(serve, tmp_pa
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=WAIT * 3) == 0
     log = "".join(lines)
-    assert "PRINTSCP listening on 127.0.0.1" in log
+    assert "PRINTSCP listening on 0.0.0.0" in log
     assert "max 20 associations, max PDU 16384" in log
     assert f"output folder {(tmp_path / 'filmbox').resolve()}" in log
     assert "server stopped" in log

@@ -170,11 +170,6 @@ def test_several_jobs_in_a_row(dcmtk, tmp_path, server):
     assert server.scp.open_associations == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the library deletes Presentation LUTs with their film session; dcmprscu then "
-    "N-DELETEs its LUT, gets 0x0112 and logs an error (reported to the library owner)",
-)
 def test_dcmprscu_reports_no_errors(dcmtk):
     result = dcmtk.print_job(1, 1, [dcmtk.bright])
     errors = [line for line in result.stderr.splitlines() if line.startswith(("E:", "F:"))]

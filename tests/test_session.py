@@ -584,10 +584,12 @@ def test_presentation_lut_life_cycle(driver):
     assert session.presentation_luts == {}
 
 
-def test_deleting_the_session_deletes_its_luts(driver):
-    driver.session.n_create(uids.PresentationLUT, lut_request("IDENTITY"))
+def test_luts_outlive_the_session_and_become_deletable(driver):
+    lut = driver.session.n_create(uids.PresentationLUT, lut_request("IDENTITY")).instance_uid
+    driver.create_film_box(ReferencedPresentationLUTSequence=referenced(uids.PresentationLUT, lut))
+    assert status_of(driver.session.n_delete, uids.PresentationLUT, lut) == 0x0110
     driver.session.n_delete(uids.BasicFilmSession, driver.session_uid)
-    assert driver.session.presentation_luts == {}
+    assert driver.session.n_delete(uids.PresentationLUT, lut).status == 0
 
 
 # -- Printing ----------------------------------------------------------------------------

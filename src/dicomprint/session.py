@@ -208,9 +208,11 @@ class PrintSession:
 
     def delete_film_session(self, uid: str) -> Reply:
         self._session(uid)
+        # The film boxes, image and annotation boxes go with it. Presentation
+        # LUTs, created outside the session, stay until their own N-DELETE or
+        # the association's end: SCUs such as DCMTK's delete them afterwards
+        # and would get 0x0112 otherwise. Unreferenced now, they can be deleted.
         self.film_session = None
-        # PS3.4 H.4.1.2.3: the whole hierarchy goes, Presentation LUTs included.
-        self.presentation_luts.clear()
         log.info("deleted film session %s", uid)
         return Reply(instance_uid=uid)
 

@@ -33,7 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--config", metavar="FILE", help="TOML configuration file")
     serve.add_argument("--port", type=int, help="TCP port (default 11112; 0 picks a free one)")
-    serve.add_argument("--host", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--host", help="address to listen on (default 0.0.0.0, all interfaces)")
     serve.add_argument("--ae-title", help="our AE title (default PRINTSCP)")
     serve.add_argument("--output", metavar="DIR", help="output folder (default ./filmbox)")
     serve.add_argument("--format", choices=("jpeg", "png"), help="output file format")

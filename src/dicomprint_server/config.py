@@ -25,8 +25,9 @@ DEFAULT_CONFIG = """\
 
 [server]
 ae_title = "PRINTSCP"
-# 127.0.0.1 serves this machine only; use "0.0.0.0" to accept modalities on the network.
-host = "127.0.0.1"
+# All interfaces, so modalities on the network reach it; "127.0.0.1" serves this
+# machine only.
+host = "0.0.0.0"
 port = 11112
 # Further association requests are rejected (A-ASSOCIATE-RJ, local limit exceeded).
 max_associations = 20
@@ -101,7 +102,7 @@ class ServerSettings:
     """The [server] table."""
 
     ae_title: str = field(default="PRINTSCP", validator=_ae_title)
-    host: str = "127.0.0.1"
+    host: str = "0.0.0.0"
     port: int = field(default=11112, validator=_in_range(0, _MAX_PORT))
     max_associations: int = field(default=20, validator=_in_range(1, 1000))
     max_pdu: int = field(default=16384, validator=_max_pdu)
