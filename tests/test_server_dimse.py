@@ -91,7 +91,9 @@ def test_print_and_storage_contexts_are_accepted(server):
                 ]
                 assert context.transfer_syntax[0] == syntax
     names = {abstract_syntax for abstract_syntax, _ in table}
-    assert len(names) == 23  # Verification + 9 print classes + 13 storage classes
+    # Verification + 9 print classes + 13 seed storage classes + 17 others
+    assert len(names) == 40
+    assert len(supported_contexts(other_storage_classes=False)) == 23
     assert "1.2.840.10008.5.1.1.9" in names and "1.2.840.10008.5.1.9" not in names
 
 
@@ -170,7 +172,7 @@ def test_c_echo(server):
         assoc.release()
 
 
-def test_c_store_is_refused_until_store_to_film_exists(server):
+def test_c_store_without_pixel_data_fails_alone(server):
     from pynetdicom import AE
     from pynetdicom.sop_class import SecondaryCaptureImageStorage
 
@@ -185,8 +187,8 @@ def test_c_store_is_refused_until_store_to_film_exists(server):
     assoc = ae.associate(*server.address)
     try:
         status = assoc.send_c_store(ds)
-        assert status.Status == 0x0122
-        assert "not implemented" in status.ErrorComment
+        assert status.Status == 0xA900
+        assert "no pixel data" in status.ErrorComment
     finally:
         assoc.release()
 

@@ -55,6 +55,15 @@ copies = "record"
 # fsync every film and its folder before the N-ACTION reports success.
 fsync = true
 
+[store]
+# Images and reports received with C-STORE print when their association ends
+# (1 to 3 images: one film each; 4: 2x2; 5 or 6: 2x3; more: 4x3 films).
+# Multi-frame images print their first frame; true prints every frame.
+all_frames = false
+# Accept image storage classes beyond the conformance statement's thirteen
+# (enhanced CT/MR, DX/MG for processing, multi-frame US/SC ...) and SR documents.
+other_classes = true
+
 [profile]
 # Printer capabilities and defaults: any dicomprint.PrinterProfile field, with
 # [profile.film_box], [profile.film_session] and [profile.identity] tables.
@@ -126,11 +135,20 @@ class OutputSettings:
 
 
 @frozen
+class StoreSettings:
+    """The [store] table: how images received with C-STORE print."""
+
+    all_frames: bool = False
+    other_classes: bool = True
+
+
+@frozen
 class ServerConfig:
     """Everything ``dicomprint serve`` needs."""
 
     server: ServerSettings = field(factory=ServerSettings)
     output: OutputSettings = field(factory=OutputSettings)
+    store: StoreSettings = field(factory=StoreSettings)
     profile: PrinterProfile = field(factory=PrinterProfile)
 
 
@@ -186,11 +204,12 @@ def load_config(
 
 def from_mapping(data: Mapping[str, Any], *, derive_dpi_high: bool = True) -> ServerConfig:
     """Build a :class:`ServerConfig` from a complete, merged mapping."""
-    unknown = set(data) - {"server", "output", "profile"}
+    unknown = set(data) - {"server", "output", "store", "profile"}
     if unknown:
         raise ConfigError(f"unknown config table [{sorted(unknown)[0]}]")
     server = _build(ServerSettings, data.get("server", {}), "server")
     output = _build(OutputSettings, data.get("output", {}), "output")
+    store = _build(StoreSettings, data.get("store", {}), "store")
     profile_data = dict(data.get("profile", {}))
     if derive_dpi_high and "dpi_standard" in profile_data:
         profile_data["dpi_high"] = 2 * int(profile_data["dpi_standard"])
@@ -201,7 +220,7 @@ def from_mapping(data: Mapping[str, Any], *, derive_dpi_high: bool = True) -> Se
         profile = PrinterProfile.from_mapping(profile_data)
     except (ValueError, TypeError) as exc:
         raise ConfigError(f"[profile]: {exc}") from exc
-    return ServerConfig(server=server, output=output, profile=profile)
+    return ServerConfig(server=server, output=output, store=store, profile=profile)
 
 
 def _build(cls: type, table: Any, name: str) -> Any:

@@ -71,21 +71,46 @@ STORAGE_SOP_CLASSES = (
 )
 BASIC_TEXT_SR = "1.2.840.10008.5.1.4.1.1.88.11"
 
+#: Further storage classes with displayable pixel data, and SR documents,
+#: accepted unless the [store] table says ``other_classes = false``.
+OTHER_STORAGE_SOP_CLASSES = (
+    "1.2.840.10008.5.1.4.1.1.1.1.1",  # Digital X-Ray Image Storage - For Processing
+    "1.2.840.10008.5.1.4.1.1.1.2.1",  # Digital Mammography X-Ray - For Processing
+    "1.2.840.10008.5.1.4.1.1.1.3",  # Digital Intra-Oral X-Ray - For Presentation
+    "1.2.840.10008.5.1.4.1.1.2.1",  # Enhanced CT Image Storage
+    "1.2.840.10008.5.1.4.1.1.3.1",  # Ultrasound Multi-frame Image Storage
+    "1.2.840.10008.5.1.4.1.1.4.1",  # Enhanced MR Image Storage
+    "1.2.840.10008.5.1.4.1.1.7.1",  # Multi-frame Single Bit SC Image Storage
+    "1.2.840.10008.5.1.4.1.1.7.2",  # Multi-frame Grayscale Byte SC Image Storage
+    "1.2.840.10008.5.1.4.1.1.7.3",  # Multi-frame Grayscale Word SC Image Storage
+    "1.2.840.10008.5.1.4.1.1.7.4",  # Multi-frame True Color SC Image Storage
+    "1.2.840.10008.5.1.4.1.1.12.1.1",  # Enhanced XA Image Storage
+    "1.2.840.10008.5.1.4.1.1.12.2.1",  # Enhanced XRF Image Storage
+    "1.2.840.10008.5.1.4.1.1.13.1.3",  # Breast Tomosynthesis Image Storage
+    "1.2.840.10008.5.1.4.1.1.77.1.4",  # VL Photographic Image Storage
+    "1.2.840.10008.5.1.4.1.1.128.1",  # Enhanced PET Image Storage
+    "1.2.840.10008.5.1.4.1.1.88.22",  # Enhanced SR Storage
+    "1.2.840.10008.5.1.4.1.1.88.33",  # Comprehensive SR Storage
+)
 
-def supported_contexts() -> list[tuple[str, tuple[str, ...]]]:
+
+def supported_contexts(
+    other_storage_classes: bool = True,
+) -> list[tuple[str, tuple[str, ...]]]:
     """(abstract syntax, transfer syntaxes) for every context the server accepts."""
     table: list[tuple[str, tuple[str, ...]]] = [(VERIFICATION, UNCOMPRESSED)]
     table += [(sop_class, UNCOMPRESSED) for sop_class in PRINT_SOP_CLASSES]
-    for sop_class in STORAGE_SOP_CLASSES:
+    storage = STORAGE_SOP_CLASSES + (OTHER_STORAGE_SOP_CLASSES if other_storage_classes else ())
+    for sop_class in storage:
         # A text report has no pixels to compress (seed table).
-        syntaxes = UNCOMPRESSED if sop_class == BASIC_TEXT_SR else IMAGE_TRANSFER_SYNTAXES
-        table.append((sop_class, syntaxes))
+        is_report = sop_class.startswith("1.2.840.10008.5.1.4.1.1.88.")
+        table.append((sop_class, UNCOMPRESSED if is_report else IMAGE_TRANSFER_SYNTAXES))
     return table
 
 
-def configure_ae(ae: AE) -> None:
+def configure_ae(ae: AE, *, other_storage_classes: bool = True) -> None:
     """Add the supported contexts and the implementation identity to ``ae``."""
-    for abstract_syntax, transfer_syntaxes in supported_contexts():
+    for abstract_syntax, transfer_syntaxes in supported_contexts(other_storage_classes):
         ae.add_supported_context(abstract_syntax, list(transfer_syntaxes))
     ae.implementation_class_uid = IMPLEMENTATION_CLASS_UID
     ae.implementation_version_name = IMPLEMENTATION_VERSION_NAME

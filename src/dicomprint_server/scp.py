@@ -7,9 +7,10 @@ only unpacks requests, maps :class:`~dicomprint.PrintError` to a status
 (with an Error Comment and a log line) and wires printer status changes to
 N-EVENT-REPORTs.
 
-C-STORE: the storage contexts of the conformance statement are accepted, but
-store-to-film is not implemented yet; every C-STORE is refused with 0x0122
-(Refused: SOP Class not supported) and an Error Comment saying so.
+C-STORE: each association also gets a :class:`~dicomprint.store.StoreToFilm`
+collector. Every object is decoded when it arrives (a bad one fails alone,
+with its status); what was received prints when the association ends, by
+release or abort.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from pynetdicom import evt
 
 from dicomprint import Printer, PrintError, PrintSession, Reply, Status, uids
 from dicomprint.session import PrintCallback
+from dicomprint.store import StoreToFilm
 
 from .events import EventOutbox, event_context
 
@@ -35,14 +37,13 @@ log = logging.getLogger(__name__)
 #: Error Comment (0000,0902) is LO: at most 64 characters.
 _MAX_COMMENT = 64
 
-StoreHandler = Callable[[Any], "int | Dataset"]
-
 
 @define
 class AssociationState:
     """What one association owns."""
 
     session: PrintSession
+    store: StoreToFilm
     label: str
     accepted: frozenset[str]
     outbox: EventOutbox | None = None
@@ -70,10 +71,6 @@ def status_dataset(status: Status, comment: str = "", **command: Any) -> Dataset
     return ds
 
 
-def _store_not_implemented(event: Any) -> Dataset:
-    return status_dataset(Status.SOP_CLASS_NOT_SUPPORTED, "store-to-film is not implemented yet")
-
-
 class PrintSCP:
     """Event handlers for a pynetdicom AE that serves Print Management."""
 
@@ -82,11 +79,11 @@ class PrintSCP:
         printer: Printer,
         on_print: PrintCallback | None,
         *,
-        on_c_store: StoreHandler | None = None,
+        store_all_frames: bool = False,
     ) -> None:
         self.printer = printer
         self.on_print = on_print
-        self.on_c_store = on_c_store or _store_not_implemented
+        self.store_all_frames = store_all_frames
         self._states: dict[Any, AssociationState] = {}
         self._lock = threading.Lock()
         self._numbers = itertools.count(1)
@@ -127,7 +124,14 @@ class PrintSCP:
             calling_ae_title=calling,
             called_ae_title=assoc.acceptor.ae_title,
         )
-        state = AssociationState(session, label, accepted)
+        store = StoreToFilm(
+            self.printer,
+            self.on_print,
+            calling_ae_title=calling,
+            called_ae_title=assoc.acceptor.ae_title,
+            all_frames=self.store_all_frames,
+        )
+        state = AssociationState(session, store, label, accepted)
         context = event_context(assoc)
         if context is not None:
             state.outbox = EventOutbox(assoc, context, label)
@@ -164,13 +168,25 @@ class PrintSCP:
             return
         if state.unsubscribe is not None:
             state.unsubscribe()
-        # Waits for a request in progress (e.g. a print) to finish first.
-        with state.lock:
-            state.session.close()
         how = {
             evt.EVT_RELEASED: "released",
             evt.EVT_ABORTED: "aborted",
         }.get(event.event, "connection closed")
+        # Waits for a request in progress (e.g. a print) to finish first.
+        with state.lock:
+            state.session.close()
+            received = len(state.store.images) + len(state.store.reports)
+            if received:
+                log.info("%s: printing %d object(s) received with C-STORE", state.label, received)
+                outcomes = state.store.finish(aborted=event.event != evt.EVT_RELEASED)
+                failed = sum(isinstance(o, PrintError) for o in outcomes)
+                log.log(
+                    logging.ERROR if failed else logging.INFO,
+                    "%s: store-to-film printed %d of %d film(s)",
+                    state.label,
+                    len(outcomes) - failed,
+                    len(outcomes),
+                )
         log.info("%s: association %s; its print objects are released", state.label, how)
 
     def _state(self, assoc: Any) -> AssociationState | None:
@@ -184,18 +200,25 @@ class PrintSCP:
         log.info("%s: C-ECHO", state.label if state else _printable(event.assoc.requestor.ae_title))
         return 0x0000
 
-    def _c_store(self, event: Any) -> int | Dataset:
-        result = self.on_c_store(event)
+    def _c_store(self, event: Any) -> Dataset:
         state = self._state(event.assoc)
-        status = result.Status if isinstance(result, Dataset) else result
-        log.log(
-            logging.INFO if status == 0 else logging.WARNING,
-            "%s: C-STORE %s -> 0x%04X",
-            state.label if state else _printable(event.assoc.requestor.ae_title),
-            _name(event.request.AffectedSOPClassUID),
-            status,
-        )
-        return result
+        label = state.label if state else _printable(event.assoc.requestor.ae_title)
+        sop_class = _name(event.request.AffectedSOPClassUID)
+        try:
+            if state is None:
+                raise PrintError(Status.PROCESSING_FAILURE, "association is not open")
+            try:
+                dataset = event.dataset
+                dataset.file_meta = event.file_meta
+            except Exception as exc:  # undecodable data set
+                raise PrintError(Status.CANNOT_UNDERSTAND, f"cannot decode: {exc}") from exc
+            with state.lock:
+                state.store.add(dataset)
+        except PrintError as exc:
+            log.warning("%s: C-STORE %s -> %s", label, sop_class, exc)
+            return status_dataset(exc.status, exc.comment)
+        log.info("%s: C-STORE %s received", label, sop_class)
+        return status_dataset(Status.SUCCESS)
 
     # -- DIMSE-N ---------------------------------------------------------------
 

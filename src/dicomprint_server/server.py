@@ -18,7 +18,7 @@ from .backends import load_backend
 from .config import ServerConfig
 from .contexts import configure_ae
 from .printing import Renderer, print_callback
-from .scp import PrintSCP, StoreHandler
+from .scp import PrintSCP
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +36,6 @@ class PrintServer:
         *,
         backend: PrinterBackend | None = None,
         render: Renderer | None = None,
-        on_c_store: StoreHandler | None = None,
     ) -> None:
         self.config = config or ServerConfig()
         settings = self.config.server
@@ -47,10 +46,12 @@ class PrintServer:
         self.backend = backend
         self.printer = Printer(self.config.profile)
         self.scp = PrintSCP(
-            self.printer, print_callback(backend, self.printer, render), on_c_store=on_c_store
+            self.printer,
+            print_callback(backend, self.printer, render),
+            store_all_frames=self.config.store.all_frames,
         )
         self.ae = AE(ae_title=settings.ae_title)
-        configure_ae(self.ae)
+        configure_ae(self.ae, other_storage_classes=self.config.store.other_classes)
         self.ae.maximum_associations = settings.max_associations
         self.ae.maximum_pdu_size = settings.max_pdu
         self.ae.acse_timeout = settings.acse_timeout
