@@ -13,6 +13,7 @@ from pydicom.dataset import FileMetaDataset
 from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 
 from client_support import RecordingPrinter, needs_dcmtk, no_render, running_dcmprscp, serving
+from dicomprint import PrinterProfile
 from dicomprint_server import print_command
 
 
@@ -71,7 +72,8 @@ def peer(server) -> list[str]:
 
 def test_print_a_folder(tmp_path, folder, capsys):
     printer = RecordingPrinter()
-    with serving(tmp_path, backend=printer, render=no_render) as server:
+    profile = PrinterProfile(max_density=300)  # so that MaxDensity 250 needs no clamping
+    with serving(tmp_path, profile, backend=printer, render=no_render) as server:
         code = run(
             "print",
             *peer(server),
