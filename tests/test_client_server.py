@@ -332,3 +332,5 @@ def test_bad_display_format_fails_before_connecting():
         client.open()
     with pytest.raises(ValueError, match="keyword"):
         PrintClient("127.0.0.1", 9, film_box={"NotAKeyword": 1}).open()
+    with pytest.raises(ValueError, match="dictionary"):
+        PrintClient("127.0.0.1", 9, image_box={0x00091001: "private"}).open()

@@ -90,7 +90,11 @@ def _dataset(attributes: Mapping[str | int, Any]) -> Dataset:
         tag = Tag(key) if isinstance(key, int) else tag_for_keyword(key)
         if tag is None:
             raise ValueError(f"{key!r} is not a DICOM keyword")
-        ds.add_new(tag, dictionary_VR(tag), value)
+        try:
+            vr = dictionary_VR(tag)
+        except KeyError:
+            raise ValueError(f"{tag} is not in the DICOM dictionary") from None
+        ds.add_new(tag, vr, value)
     return ds
 
 
