@@ -1,5 +1,7 @@
 from pydicom import Dataset
+from pydicom.dataset import FileMetaDataset
 from pydicom.sequence import Sequence
+from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 
 
 def code(meaning, value="1", scheme="99X"):
@@ -22,7 +24,13 @@ def item(vt, name, **kw):
 
 def make_sr(paragraphs=3):
     ds = Dataset()
+    ds.file_meta = FileMetaDataset()
+    ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds.file_meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.88.11"
     ds.SOPClassUID = "1.2.840.10008.5.1.4.1.1.88.11"
+    ds.SOPInstanceUID = generate_uid()
+    ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+    ds.Modality = "SR"
     ds.PatientName = "DOE^JANE"
     ds.PatientID = "PID42"
     ds.StudyDate = "20261120"

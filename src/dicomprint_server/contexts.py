@@ -15,6 +15,8 @@ from pydicom.uid import (
     JPEGLosslessSV1,
 )
 from pynetdicom import AE
+from pynetdicom.service_class import StorageServiceClass
+from pynetdicom.sop_class import register_uid, uid_to_service_class
 
 from dicomprint import uids
 
@@ -108,8 +110,20 @@ def supported_contexts(
     return table
 
 
+#: Storage classes pynetdicom no longer routes to its Storage service.
+_RETIRED_STORAGE_KEYWORDS = {"1.2.840.10008.5.1.4.1.1.6": "UltrasoundImageStorageRetired"}
+
+
+def _register_retired_storage_classes() -> None:
+    """Let pynetdicom dispatch C-STORE of the retired classes the seed still lists."""
+    for sop_class, keyword in _RETIRED_STORAGE_KEYWORDS.items():
+        if uid_to_service_class(sop_class) is not StorageServiceClass:
+            register_uid(sop_class, keyword, StorageServiceClass)
+
+
 def configure_ae(ae: AE, *, other_storage_classes: bool = True) -> None:
     """Add the supported contexts and the implementation identity to ``ae``."""
+    _register_retired_storage_classes()
     for abstract_syntax, transfer_syntaxes in supported_contexts(other_storage_classes):
         ae.add_supported_context(abstract_syntax, list(transfer_syntaxes))
     ae.implementation_class_uid = IMPLEMENTATION_CLASS_UID
