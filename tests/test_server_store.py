@@ -7,11 +7,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from image_objects import (
-    color_image,
-    ct_with_rescale_and_window,
-    grayscale_image,
-)
 from pydicom import dcmread
 from pydicom.uid import (
     ExplicitVRLittleEndian,
@@ -21,6 +16,12 @@ from pydicom.uid import (
     JPEGLosslessSV1,
 )
 from pynetdicom import AE
+
+from image_objects import (
+    color_image,
+    ct_with_rescale_and_window,
+    grayscale_image,
+)
 from server_support import WAIT, load_image, output_files, running_server, wait_until
 from sr_documents import make_sr
 
