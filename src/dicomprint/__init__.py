@@ -14,6 +14,7 @@ from .image_box import ImageBox
 from .job import FilmJob, PrintJob
 from .layout import DisplayFormat, Rect, StoreFilm, store_auto_layout
 from .pixels import PixelImage
+from .prepare import PreparedImage, prepare_image
 from .presentation_lut import PresentationLUT
 from .printer import Printer
 from .profile import DEFAULT_PROFILE, PrinterProfile
@@ -35,6 +36,7 @@ __all__ = [
     "FilmSession",
     "ImageBox",
     "PixelImage",
+    "PreparedImage",
     "PresentationLUT",
     "PrintError",
     "PrintJob",
@@ -47,6 +49,7 @@ __all__ = [
     "StoreFilm",
     "film_size_mm",
     "film_size_px",
+    "prepare_image",
     "render_film",
     "render_job",
     "store_auto_layout",

@@ -1,9 +1,11 @@
 """dicomprint_server: the network side of dicomprint.
 
 A pynetdicom print SCP around :class:`dicomprint.PrintSession`, printer
-backends (JPEG/PNG files), configuration and the ``dicomprint`` command.
+backends (JPEG/PNG files), the print SCU client, configuration and the
+``dicomprint`` command.
 """
 
+from .client import PrintClient, PrintClientError
 from .config import DEFAULT_CONFIG, ConfigError, ServerConfig, load_config
 from .contexts import IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME
 from .server import PrintServer
@@ -13,6 +15,8 @@ __all__ = [
     "IMPLEMENTATION_CLASS_UID",
     "IMPLEMENTATION_VERSION_NAME",
     "ConfigError",
+    "PrintClient",
+    "PrintClientError",
     "PrintServer",
     "ServerConfig",
     "load_config",

@@ -15,6 +15,7 @@ import threading
 from collections.abc import Sequence
 
 from .config import DEFAULT_CONFIG, LOG_LEVELS, ConfigError, load_config
+from .print_command import add_commands as add_print_commands
 
 log = logging.getLogger("dicomprint_server")
 
@@ -46,6 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(run=run_serve)
 
     config = commands.add_parser("config", help="print the default configuration file")
+    add_print_commands(commands)  # print, echo: the print SCU
     config.set_defaults(run=run_config)
     return parser
 
