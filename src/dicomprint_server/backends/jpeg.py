@@ -39,6 +39,8 @@ from PIL import Image, PngImagePlugin
 from dicomprint.film import Film
 from dicomprint.job import PrintJob
 
+from ._options import build, in_range, one_of
+
 log = logging.getLogger(__name__)
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
@@ -64,24 +66,20 @@ def job_tag(job_id: str) -> str:
 class JpegPrinter:
     """Writes each film as a JPEG (or PNG) file; see the module docstring."""
 
-    directory: Path = field(converter=Path)
-    format: str = "jpeg"
-    quality: int = 90
-    png_compress_level: int = 3
-    copies: str = "record"
+    directory: Path = field(converter=Path, metadata={"type": Path})
+    format: str = field(default="jpeg", converter=str.lower, validator=one_of("jpeg", "png"))
+    quality: int = field(default=90, validator=in_range(1, 95))
+    png_compress_level: int = field(default=3, validator=in_range(0, 9))
+    copies: str = field(default="record", validator=one_of("record", "files"))
     fsync: bool = True
 
     @classmethod
     def from_options(cls, options: Mapping[str, Any]) -> JpegPrinter:
-        """Build from the [output] table of the server configuration."""
-        return cls(
-            directory=Path(options["directory"]),
-            format=options.get("format", "jpeg"),
-            quality=options.get("quality", 90),
-            png_compress_level=options.get("png_compress_level", 3),
-            copies=options.get("copies", "record"),
-            fsync=options.get("fsync", True),
-        )
+        """Build from a printer's options (``[output]`` or ``[printers.NAME]``).
+
+        Raises :class:`~._options.OptionError` naming an unknown or bad key.
+        """
+        return build(cls, options)
 
     def print_films(self, films: Sequence[Film], job: PrintJob) -> None:
         if not films:
@@ -95,7 +93,7 @@ class JpegPrinter:
             write_atomic(target, self.encode(film, comment), fsync=self.fsync)
             written.append(target)
         if self.fsync:
-            _fsync_directory(folder)
+            fsync_directory(folder)
         log.info("wrote %d file(s) to %s", len(written), folder)
 
     def _sheets(self, films: Sequence[Film], job: PrintJob) -> Iterator[tuple[str, Film, str]]:
@@ -162,7 +160,7 @@ def write_atomic(target: Path, data: bytes, *, fsync: bool = True) -> None:
         raise
 
 
-def _fsync_directory(folder: Path) -> None:
+def fsync_directory(folder: Path) -> None:
     # Makes the renames durable; not possible on every platform (Windows).
     try:
         fd = os.open(folder, os.O_RDONLY)
