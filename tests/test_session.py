@@ -6,6 +6,7 @@ from pydicom import Dataset
 from pydicom.sequence import Sequence
 
 from dicomprint import Printer, PrinterProfile, PrintError, PrintSession, Status, uids
+from dicomprint.budget import PixelBudget
 from print_requests import (
     Driver,
     color_item,
@@ -708,3 +709,34 @@ def test_printer_status_changes_reach_listeners():
     assert (reply.dataset.PrinterStatus, reply.dataset.PrinterStatusInfo) == ("FAILURE", "FILM JAM")
     with pytest.raises(ValueError):
         printer.set_status("BROKEN")
+
+
+# -- Limits shared between associations -------------------------------------------------
+
+
+def test_server_wide_pixel_budget_is_shared_and_released():
+    budget = PixelBudget(150)
+    first = Driver(PrintSession(budget=budget))
+    second = Driver(PrintSession(budget=budget))
+    for d in (first, second):
+        d.create_session()
+        d.create_film_box("STANDARD\\2,1")
+    assert first.set_image(1, np.zeros((10, 10), np.uint8)).status == 0
+    assert status_of(second.set_image, 1, np.zeros((8, 8), np.uint8)) == 0xC605
+    assert budget.held == 100
+    assert second.set_image(1, np.zeros((7, 7), np.uint8)).status == 0
+    first.set_image(1, None)  # erasing frees its share
+    assert budget.held == 49
+    assert second.set_image(2, np.zeros((10, 10), np.uint8)).status == 0
+    second.session.n_delete(uids.BasicFilmBox, second.film_box_uid)
+    assert budget.held == 0
+    first.set_image(2, np.zeros((10, 10), np.uint8))
+    first.session.close()
+    assert budget.held == 0
+
+
+def test_film_boxes_per_session_are_limited():
+    d = lenient_driver(max_film_boxes=2)
+    d.create_film_box()
+    d.create_film_box()
+    assert status_of(d.create_film_box) == 0x0213

@@ -155,3 +155,18 @@ def test_aborted_association_prints_what_was_received(caplog):
     store.finish(aborted=True)
     assert len(jobs) == 1
     assert "aborted" in caplog.text
+
+
+def test_store_to_film_counts_against_the_server_budget():
+    from dicomprint.budget import PixelBudget
+
+    budget = PixelBudget(3 * 16 * 16 * 2)  # three 16x16 images at 12 bits
+    jobs = []
+    store = StoreToFilm(Printer(), jobs.append, budget=budget)
+    for _ in range(3):
+        store.add(grayscale_image("CT", 16, 16))
+    with pytest.raises(PrintError) as excinfo:
+        store.add(grayscale_image("CT", 16, 16))
+    assert excinfo.value.status == Status.OUT_OF_RESOURCES
+    store.finish()
+    assert len(jobs) == 3 and budget.held == 0

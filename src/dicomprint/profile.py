@@ -120,6 +120,8 @@ class PrinterProfile:
     strict: bool = False
     #: Pixel bytes one session may hold before N-SET fails with 0x0213.
     max_session_pixel_bytes: int = 512 * 1024 * 1024
+    #: Film boxes one film session may hold before N-CREATE fails with 0x0213.
+    max_film_boxes: int = 100
     film_box: FilmBoxDefaults = field(factory=FilmBoxDefaults)
     film_session: FilmSessionDefaults = field(factory=FilmSessionDefaults)
     identity: PrinterIdentity = field(factory=PrinterIdentity)

@@ -23,6 +23,7 @@ from pydicom import Dataset
 from . import annotation_box, film_box, film_session, image_box, presentation_lut, uids
 from .annotation_box import AnnotationBox
 from .attributes import assign, parse_attributes, referenced_sequence, to_dataset
+from .budget import BudgetExceededError, PixelBudget
 from .film_box import FilmBox
 from .film_session import FilmSession
 from .image_box import ImageBox
@@ -97,8 +98,10 @@ class PrintSession:
         presentation_lut: bool = True,
         calling_ae_title: str = "",
         called_ae_title: str = "",
+        budget: PixelBudget | None = None,
     ) -> None:
         self.printer = printer or Printer()
+        self.budget = budget
         self.profile = self.printer.profile
         self.on_print = on_print
         self.annotation = annotation
@@ -147,6 +150,7 @@ class PrintSession:
             log.info("releasing film session %s", self.film_session.SOPInstanceUID)
         self.film_session = None
         self.presentation_luts.clear()
+        self._release_pixels()
 
     def _route(self, operation: str, sop_class_uid: str) -> Callable[..., Reply]:
         name = self.ROUTES.get((operation, sop_class_uid))
@@ -213,6 +217,7 @@ class PrintSession:
         # the association's end: SCUs such as DCMTK's delete them afterwards
         # and would get 0x0112 otherwise. Unreferenced now, they can be deleted.
         self.film_session = None
+        self._release_pixels()
         log.info("deleted film session %s", uid)
         return Reply(instance_uid=uid)
 
@@ -252,6 +257,11 @@ class PrintSession:
             raise PrintError(
                 Status.INVALID_ATTRIBUTE_VALUE,
                 f"Referenced Film Session {referenced} does not exist",
+            )
+        if len(session.film_boxes) >= self.profile.max_film_boxes:
+            raise PrintError(
+                Status.RESOURCE_LIMITATION,
+                f"a film session holds at most {self.profile.max_film_boxes} film boxes",
             )
         if (
             not self.profile.film_session_print
@@ -324,6 +334,7 @@ class PrintSession:
         box = self._current_film_box(uid)
         assert self.film_session is not None
         self.film_session.film_boxes.remove(box)
+        self._release_pixels()
         log.info("deleted film box %s", uid)
         return Reply(instance_uid=uid)
 
@@ -356,8 +367,6 @@ class PrintSession:
                 f"Image Box Position {position} does not match box {box.ImageBoxPosition}",
             )
         self._check_lut_reference(parsed.values.get("ReferencedPresentationLUT"))
-        if "image" in parsed.values:
-            self._check_pixel_budget(box, parsed.values["image"])
         film = self.film_session.film_boxes[-1]
         candidate = attrs.evolve(box, **parsed.values)
         _check_density_order(
@@ -368,6 +377,8 @@ class PrintSession:
         fit = image_fit(film, candidate, self.profile)
         if fit is not None:
             parsed.warnings.append(fit)
+        if "image" in parsed.values:
+            self._reserve_pixels(box, parsed.values["image"])
         assign(box, parsed.values)
         return _reply(parsed.warnings, parsed.comments, None, uid)
 
@@ -396,16 +407,33 @@ class PrintSession:
             return child
         raise PrintError(Status.NO_SUCH_SOP_INSTANCE, f"no {kind[:-2].replace('_', ' ')} {uid}")
 
-    def _check_pixel_budget(self, box: ImageBox, image: Any) -> None:
-        held = sum(film.pixel_bytes for film in self.film_session.film_boxes)
+    def _held_pixel_bytes(self) -> int:
+        boxes = self.film_session.film_boxes if self.film_session else []
+        return sum(film.pixel_bytes for film in boxes)
+
+    def _reserve_pixels(self, box: ImageBox, image: Any) -> None:
+        """Check both limits before ``image`` replaces ``box``'s image.
+
+        The session's own limit answers 0x0213; the server-wide budget, shared
+        with every other association, answers C605.
+        """
         released = box.image.nbytes if box.image is not None else 0
-        needed = held - released + (image.nbytes if image is not None else 0)
+        needed = self._held_pixel_bytes() - released + (image.nbytes if image is not None else 0)
         if needed > self.profile.max_session_pixel_bytes:
             raise PrintError(
                 Status.RESOURCE_LIMITATION,
                 f"session would hold {needed} pixel bytes; the limit is "
                 f"{self.profile.max_session_pixel_bytes}",
             )
+        if self.budget is not None:
+            try:
+                self.budget.update(self, needed)
+            except BudgetExceededError as exc:
+                raise PrintError(Status.INSUFFICIENT_PRINTER_MEMORY, str(exc)) from exc
+
+    def _release_pixels(self) -> None:
+        if self.budget is not None:
+            self.budget.update(self, self._held_pixel_bytes())
 
     # -- Presentation LUT --------------------------------------------------------
 

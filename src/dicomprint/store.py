@@ -20,6 +20,7 @@ from pydicom.sequence import Sequence as DicomSequence
 
 from . import uids
 from .attributes import referenced_sequence
+from .budget import BudgetExceededError, PixelBudget
 from .film_sizes import film_size_px
 from .layout import (
     STORE_IMAGE_FILM_SIZE,
@@ -70,8 +71,10 @@ class StoreToFilm:
         calling_ae_title: str = "",
         called_ae_title: str = "",
         all_frames: bool = False,
+        budget: PixelBudget | None = None,
     ) -> None:
         self.printer = printer
+        self.budget = budget
         self.on_print = on_print
         self.calling_ae_title = calling_ae_title
         self.called_ae_title = called_ae_title
@@ -108,6 +111,12 @@ class StoreToFilm:
                     Status.CANNOT_UNDERSTAND, f"cannot decode pixel data: {exc}"
                 ) from exc
             prepared.append(StoredImage(image, uid))
+        if self.budget is not None:
+            held = sum(stored.image.pixels.nbytes for stored in self.images + prepared)
+            try:
+                self.budget.update(self, held)
+            except BudgetExceededError as exc:
+                raise PrintError(Status.OUT_OF_RESOURCES, str(exc)) from exc
         self.images.extend(prepared)
 
     def _report_pages(self, dataset: Dataset) -> Iterator[np.ndarray]:
@@ -163,6 +172,8 @@ class StoreToFilm:
             session.close()
             self.images.clear()
             self.reports.clear()
+            if self.budget is not None:
+                self.budget.release(self)
         return replies
 
     def _films(self) -> list[tuple[str, str, list[PreparedImage]]]:
