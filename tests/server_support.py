@@ -26,8 +26,16 @@ WAIT = 10.0
 
 @contextlib.contextmanager
 def running_server(tmp_path: Path, **overrides: Any) -> Iterator[PrintServer]:
-    """A server on a free loopback port, writing under ``tmp_path/filmbox``."""
-    options = {"port": 0, "host": "127.0.0.1", "output": str(tmp_path / "filmbox")}
+    """A server on a free loopback port, writing under ``tmp_path/filmbox``.
+
+    Jobs a backend fails on are kept in ``tmp_path/failed-jobs``.
+    """
+    options = {
+        "port": 0,
+        "host": "127.0.0.1",
+        "output": str(tmp_path / "filmbox"),
+        "failed_jobs": str(tmp_path / "failed-jobs"),
+    }
     options.update(overrides)
     kwargs = {k: options.pop(k) for k in ("backend", "render") if k in options}
     server = PrintServer(load_config(overrides=options), **kwargs).start()

@@ -1,8 +1,9 @@
 """The ``dicomprint`` command line.
 
 ``dicomprint serve`` runs the print server in the foreground until Ctrl-C or
-SIGTERM; ``dicomprint config`` prints the embedded default configuration.
-Further subcommands register themselves in :func:`build_parser`.
+SIGTERM; ``dicomprint config`` prints the embedded default configuration;
+``dicomprint reprint`` prints failed jobs again. Further subcommands register
+themselves in :func:`build_parser`.
 """
 
 from __future__ import annotations
@@ -13,9 +14,11 @@ import signal
 import sys
 import threading
 from collections.abc import Sequence
+from pathlib import Path
 
 from .config import DEFAULT_CONFIG, LOG_LEVELS, ConfigError, load_config
 from .print_command import add_commands as add_print_commands
+from .reprint import add_command as add_reprint_command
 
 log = logging.getLogger("dicomprint_server")
 
@@ -48,6 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     config = commands.add_parser("config", help="print the default configuration file")
     add_print_commands(commands)  # print, echo: the print SCU
+    add_reprint_command(commands)  # reprint: failed jobs
     config.set_defaults(run=run_config)
     return parser
 
@@ -86,6 +90,10 @@ def run_serve(args: argparse.Namespace) -> int:
 
     try:
         server = PrintServer(config)
+    except ConfigError as exc:  # a printer backend that cannot be built
+        print(f"dicomprint: configuration error: {exc}", file=sys.stderr)
+        return 2
+    try:
         server.start()
     except (OSError, ValueError) as exc:
         log.error("cannot start the server: %s", exc)
@@ -99,7 +107,10 @@ def run_serve(args: argparse.Namespace) -> int:
     for name in ("SIGINT", "SIGTERM"):
         if hasattr(signal, name):
             signal.signal(getattr(signal, name), request_stop)
-    log.info("output folder %s", config.output.directory.absolute())
+    directory = config.output.options.get("directory")
+    if directory:
+        log.info("output folder %s", Path(directory).absolute())
+    log.info("failed jobs are kept in %s", config.server.failed_jobs.absolute())
     try:
         while not stop.wait(1.0):
             pass

@@ -3,11 +3,18 @@
 Precedence, lowest first: :data:`DEFAULT_CONFIG` (below), the ``--config``
 file, then command-line options. Unknown keys are errors, so a typo never
 silently falls back to a default.
+
+Printers: ``[output]`` (with ``[profile]``) is the printer named
+``default``; ``[printers.NAME]`` tables add more, each with its backend, the
+backend's options and a ``profile`` table laid over ``[profile]``.
+``[routing]`` sends each association to a printer by the called AE title it
+asked for, and every other title to ``routing.default``.
 """
 
 from __future__ import annotations
 
 import copy
+import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -38,10 +45,15 @@ acse_timeout = 30.0
 dimse_timeout = 60.0
 network_timeout = 300.0
 log_level = "INFO"
+# Jobs a printer backend failed to print are kept here (one folder per printer)
+# for "dicomprint reprint".
+failed_jobs = "failed-jobs"
 
 [output]
-# "jpeg" writes JPEG or PNG files; other names come from the dicomprint.printers
-# entry-point group.
+# The printer named "default". Backends: "jpeg" (JPEG or PNG files), "pdf",
+# "cups", "windows", "dicom", or a plug-in of the dicomprint.printers
+# entry-point group. The options below are the jpeg backend's; with another
+# backend only the options you set apply.
 backend = "jpeg"
 # One sub-folder per calling AE title under this folder (relative to the
 # working directory).
@@ -67,8 +79,24 @@ other_classes = true
 [profile]
 # Printer capabilities and defaults: any dicomprint.PrinterProfile field, with
 # [profile.film_box], [profile.film_session] and [profile.identity] tables.
-# dpi_high defaults to twice dpi_standard.
+# dpi_high defaults to twice dpi_standard. Every printer starts from this table.
 dpi_standard = 150
+
+[routing]
+# The printer for associations whose called AE title is not listed below.
+default = "default"
+
+[routing.called_ae_titles]
+# CALLED_AE_TITLE = "printer name", e.g.
+# PAPER = "office"
+
+# More printers: [printers.NAME] with a backend, its options and a profile.
+# [printers.office]
+# backend = "cups"
+# queue = "Office_Laser"
+# [printers.office.profile]
+# film_sizes = ["A4", "8INX10IN"]
+# color = false
 """
 
 LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
@@ -119,19 +147,7 @@ class ServerSettings:
     dimse_timeout: float = field(default=60.0, validator=_in_range(0.1, 3600))
     network_timeout: float = field(default=300.0, validator=_in_range(0.1, 86400))
     log_level: str = field(default="INFO", converter=str.upper, validator=_one_of(*LOG_LEVELS))
-
-
-@frozen
-class OutputSettings:
-    """The [output] table: which printer backend and its options."""
-
-    backend: str = "jpeg"
-    directory: Path = field(default=Path("filmbox"), converter=Path)
-    format: str = field(default="jpeg", converter=str.lower, validator=_one_of("jpeg", "png"))
-    quality: int = field(default=90, validator=_in_range(1, 95))
-    png_compress_level: int = field(default=3, validator=_in_range(0, 9))
-    copies: str = field(default="record", validator=_one_of("record", "files"))
-    fsync: bool = True
+    failed_jobs: Path = field(default=Path("failed-jobs"), converter=Path)
 
 
 @frozen
@@ -142,14 +158,82 @@ class StoreSettings:
     other_classes: bool = True
 
 
+#: The name of the printer ``[output]`` and ``[profile]`` describe.
+DEFAULT_PRINTER = "default"
+_PRINTER_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+@frozen
+class PrinterSettings:
+    """One configured printer: its backend, the backend's options, its profile.
+
+    The options read as attributes too (``config.output.directory``).
+    """
+
+    name: str
+    backend: str
+    #: The backend's options; for built-in backends after their converters
+    #: (paths as :class:`~pathlib.Path`, defaults filled in).
+    options: Mapping[str, Any] = field(factory=dict)
+    profile: PrinterProfile = field(factory=PrinterProfile, repr=False)
+
+    def __getattr__(self, key: str) -> Any:
+        if key.startswith("_") or key in ("name", "backend", "options", "profile"):
+            raise AttributeError(key)
+        try:
+            return self.options[key]
+        except KeyError:
+            raise AttributeError(f"printer {self.name!r} has no option {key!r}") from None
+
+
+@frozen
+class Routing:
+    """The [routing] table: which printer serves which called AE title."""
+
+    default: str = DEFAULT_PRINTER
+    called_ae_titles: Mapping[str, str] = field(factory=dict)
+
+    def printer_for(self, called_ae_title: str) -> str:
+        """The printer name for an association that called ``called_ae_title``."""
+        return self.called_ae_titles.get(called_ae_title.strip(), self.default)
+
+
+def _default_printers() -> dict[str, PrinterSettings]:
+    from .backends import JpegPrinter
+    from .backends._options import normalized
+
+    options = normalized(JpegPrinter(Path("filmbox")))
+    return {DEFAULT_PRINTER: PrinterSettings(DEFAULT_PRINTER, "jpeg", options)}
+
+
 @frozen
 class ServerConfig:
     """Everything ``dicomprint serve`` needs."""
 
     server: ServerSettings = field(factory=ServerSettings)
-    output: OutputSettings = field(factory=OutputSettings)
     store: StoreSettings = field(factory=StoreSettings)
+    #: The [profile] table: the default printer's profile, and the base of
+    #: every other printer's.
     profile: PrinterProfile = field(factory=PrinterProfile)
+    printers: Mapping[str, PrinterSettings] = field(factory=_default_printers)
+    routing: Routing = field(factory=Routing)
+
+    def __attrs_post_init__(self) -> None:
+        # The default printer's profile is [profile]: keep them one, also
+        # after attrs.evolve(config, profile=...).
+        default = self.printers[DEFAULT_PRINTER]
+        if default.profile is not self.profile:
+            printers = dict(self.printers)
+            printers[DEFAULT_PRINTER] = attrs.evolve(default, profile=self.profile)
+            object.__setattr__(self, "printers", printers)
+
+    @property
+    def output(self) -> PrinterSettings:
+        """The printer of [output] and [profile], named ``default``."""
+        return self.printers[DEFAULT_PRINTER]
+
+    def printer_for(self, called_ae_title: str) -> PrinterSettings:
+        return self.printers[self.routing.printer_for(called_ae_title)]
 
 
 #: Command-line option name -> (table, key).
@@ -160,10 +244,13 @@ OVERRIDES = {
     "max_associations": ("server", "max_associations"),
     "max_pdu": ("server", "max_pdu"),
     "log_level": ("server", "log_level"),
+    "failed_jobs": ("server", "failed_jobs"),
     "output": ("output", "directory"),
     "format": ("output", "format"),
     "dpi": ("profile", "dpi_standard"),
 }
+
+_TABLES = ("server", "output", "store", "profile", "routing", "printers")
 
 
 def default_mapping() -> dict[str, Any]:
@@ -179,7 +266,7 @@ def load_config(
     Raises :class:`ConfigError` with a message fit for the user.
     """
     data = default_mapping()
-    user_profile_keys: set[str] = set()
+    user_keys: dict[str, set[str]] = {"profile": set(), "output": set()}
     if path is not None:
         try:
             with open(path, "rb") as handle:
@@ -188,7 +275,9 @@ def load_config(
             raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from exc
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"config file {path}: {exc}") from exc
-        user_profile_keys = set(loaded.get("profile", {}))
+        for table in user_keys:
+            if isinstance(loaded.get(table), Mapping):
+                user_keys[table] = set(loaded[table])
         _merge(data, loaded, where="")
     for option, value in (overrides or {}).items():
         if value is None:
@@ -197,30 +286,125 @@ def load_config(
             raise ConfigError(f"unknown option {option!r}")
         table, key = OVERRIDES[option]
         data[table][key] = value
-        if table == "profile":
-            user_profile_keys.add(key)
-    return from_mapping(data, derive_dpi_high="dpi_high" not in user_profile_keys)
+        if table in user_keys:
+            user_keys[table].add(key)
+    output = data.get("output")
+    if isinstance(output, dict) and output.get("backend", "jpeg") != "jpeg":
+        # The embedded [output] defaults are the jpeg backend's options.
+        data["output"] = {
+            k: v for k, v in output.items() if k == "backend" or k in user_keys["output"]
+        }
+    return from_mapping(data, derive_dpi_high="dpi_high" not in user_keys["profile"])
 
 
 def from_mapping(data: Mapping[str, Any], *, derive_dpi_high: bool = True) -> ServerConfig:
     """Build a :class:`ServerConfig` from a complete, merged mapping."""
-    unknown = set(data) - {"server", "output", "store", "profile"}
+    unknown = set(data) - set(_TABLES)
     if unknown:
         raise ConfigError(f"unknown config table [{sorted(unknown)[0]}]")
     server = _build(ServerSettings, data.get("server", {}), "server")
-    output = _build(OutputSettings, data.get("output", {}), "output")
     store = _build(StoreSettings, data.get("store", {}), "store")
-    profile_data = dict(data.get("profile", {}))
-    if derive_dpi_high and "dpi_standard" in profile_data:
-        profile_data["dpi_high"] = 2 * int(profile_data["dpi_standard"])
-    dpi = profile_data.get("dpi_standard", 150)
-    if isinstance(dpi, bool) or not isinstance(dpi, int) or not 10 <= dpi <= 1200:
-        raise ConfigError(f"dpi_standard = {dpi!r}: must be an integer in 10..1200")
+    base_profile = _table(data.get("profile", {}), "profile")
+    base_profile = dict(base_profile)
+    if derive_dpi_high and "dpi_standard" in base_profile:
+        base_profile["dpi_high"] = 2 * _dpi(base_profile["dpi_standard"], "[profile]")
+    profile = _profile(base_profile, "[profile]")
+    output = dict(_table(data.get("output", {}), "output"))
+    printers = {DEFAULT_PRINTER: _printer(DEFAULT_PRINTER, output, profile, "[output]")}
+    for name, table in _table(data.get("printers", {}), "printers").items():
+        where = f"[printers.{name}]"
+        if not _PRINTER_NAME.fullmatch(name):
+            raise ConfigError(f"{where}: printer names are 1 to 64 letters, digits, - or _")
+        if name == DEFAULT_PRINTER:
+            raise ConfigError(f"{where}: 'default' is the printer of [output]; choose another name")
+        table = dict(_table(table, f"printers.{name}"))
+        if "backend" not in table:
+            raise ConfigError(f"{where} backend is required")
+        own_profile = _table(table.pop("profile", {}), f"printers.{name}.profile")
+        merged = copy.deepcopy(base_profile)
+        _merge(merged, own_profile, where="")
+        if "dpi_standard" in own_profile and "dpi_high" not in own_profile:
+            merged["dpi_high"] = 2 * _dpi(own_profile["dpi_standard"], f"[printers.{name}.profile]")
+        printer_profile = _profile(merged, f"[printers.{name}.profile]")
+        printers[name] = _printer(name, table, printer_profile, where)
+    routing = _routing(_table(data.get("routing", {}), "routing"), printers)
+    return ServerConfig(
+        server=server, store=store, profile=profile, printers=printers, routing=routing
+    )
+
+
+def _table(value: Any, name: str) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"[{name}] must be a table")
+    return value
+
+
+def _dpi(value: Any, where: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 10 <= value <= 1200:
+        raise ConfigError(f"{where} dpi_standard = {value!r}: must be an integer in 10..1200")
+    return value
+
+
+def _profile(data: Mapping[str, Any], where: str) -> PrinterProfile:
+    _dpi(data.get("dpi_standard", 150), where)
     try:
-        profile = PrinterProfile.from_mapping(profile_data)
+        return PrinterProfile.from_mapping(data)
     except (ValueError, TypeError) as exc:
-        raise ConfigError(f"[profile]: {exc}") from exc
-    return ServerConfig(server=server, output=output, store=store, profile=profile)
+        raise ConfigError(f"{where}: {exc}") from exc
+
+
+def _printer(
+    name: str, table: Mapping[str, Any], profile: PrinterProfile, where: str
+) -> PrinterSettings:
+    from .backends import VALIDATORS, BackendError, OptionError, is_known, validate_options
+    from .backends._options import normalized
+
+    backend = table.get("backend", "jpeg")
+    if not isinstance(backend, str) or not backend:
+        raise ConfigError(f"{where} backend = {backend!r}: the name of a printer backend")
+    options = {key: value for key, value in table.items() if key != "backend"}
+    if not is_known(backend):
+        from .backends import backend_names
+
+        raise ConfigError(
+            f"{where} backend = {backend!r}: unknown printer backend; "
+            f"known: {', '.join(backend_names())}"
+        )
+    try:
+        validate_options(backend, options)
+    except OptionError as exc:
+        raise ConfigError(f"{where} {exc}") from exc
+    except BackendError as exc:
+        raise ConfigError(f"{where} backend: {exc}") from exc
+    if backend in VALIDATORS:
+        options = normalized(VALIDATORS[backend](options))
+    return PrinterSettings(name, backend, options, profile)
+
+
+def _routing(table: Mapping[str, Any], printers: Mapping[str, PrinterSettings]) -> Routing:
+    unknown = set(table) - {"default", "called_ae_titles"}
+    if unknown:
+        raise ConfigError(f"unknown key in [routing]: {sorted(unknown)[0]!r}")
+    default = table.get("default", DEFAULT_PRINTER)
+    if default not in printers:
+        raise ConfigError(f"[routing] default = {default!r}: no printer of that name")
+    routes: dict[str, str] = {}
+    for title, name in _table(
+        table.get("called_ae_titles", {}), "routing.called_ae_titles"
+    ).items():
+        where = f"[routing.called_ae_titles] {title!r}"
+        try:
+            _ae_title(None, None, title)  # type: ignore[arg-type]
+        except ConfigError as exc:
+            raise ConfigError(
+                f"{where}: not an AE title (1 to 16 printable ASCII characters, no backslash)"
+            ) from exc
+        if not isinstance(name, str) or name not in printers:
+            raise ConfigError(f"{where} = {name!r}: no printer of that name")
+        if title.strip() in routes:
+            raise ConfigError(f"{where}: listed twice")
+        routes[title.strip()] = name
+    return Routing(default, routes)
 
 
 def _build(cls: type, table: Any, name: str) -> Any:

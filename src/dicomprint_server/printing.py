@@ -4,9 +4,12 @@ The callback built here is what every :class:`~dicomprint.PrintSession`
 calls on N-ACTION. It returns only after the backend has made the films
 durable, so a success status means the output exists.
 
-A backend failure also turns the shared printer's status to FAILURE
+A backend failure also turns the printer's status to FAILURE
 (``CHECK PRINTER``), which is announced to open associations by
-N-EVENT-REPORT; the next successful print turns it back to NORMAL.
+N-EVENT-REPORT; the next successful print turns it back to NORMAL. The
+rendered films of a job the backend failed to print are kept in the
+failed-jobs folder (:mod:`.failed_jobs`) for ``dicomprint reprint``, and the
+N-ACTION fails.
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ from dicomprint.backend import PrinterBackend
 from dicomprint.film import Film
 from dicomprint.session import PrintCallback
 from dicomprint.status import first_warning
+
+from .failed_jobs import FailedJobs
 
 log = logging.getLogger(__name__)
 
@@ -62,11 +67,30 @@ class PrinterHealth:
 
 
 def print_callback(
-    backend: PrinterBackend, printer: Printer, render: Renderer | None = None
+    backend: PrinterBackend,
+    printer: Printer,
+    render: Renderer | None = None,
+    *,
+    failed_jobs: FailedJobs | None = None,
+    printer_name: str = "default",
 ) -> PrintCallback:
-    """The ``on_print`` callback for sessions printing on ``backend``."""
+    """The ``on_print`` callback for sessions printing on ``backend``.
+
+    When the backend fails, the job's films are kept in ``failed_jobs``
+    (under ``printer_name``) before the N-ACTION fails.
+    """
     renderer = render or _default_renderer()
     health = PrinterHealth(printer)
+
+    def keep(films: list[Film], job: PrintJob, error: BaseException) -> None:
+        if failed_jobs is None or not films:
+            return
+        try:
+            folder = failed_jobs.save(printer_name, films, job, f"{type(error).__name__}: {error}")
+        except Exception:
+            log.exception("job %s could not be kept for reprinting", job.job_id)
+            return
+        log.warning("job %s kept in %s; 'dicomprint reprint' prints it again", job.job_id, folder)
 
     def on_print(job: PrintJob) -> Status | None:
         try:
@@ -78,8 +102,10 @@ def print_callback(
             raise PrintError(Status.PROCESSING_FAILURE, f"rendering failed: {exc}") from exc
         try:
             backend.print_films(films, job)
-        except PrintError:
+        except PrintError as exc:
             health.failed()
+            log.error("printing job %s on %r failed: %s", job.job_id, printer_name, exc)
+            keep(films, job, exc)
             raise
         except OSError as exc:
             health.failed()
@@ -88,16 +114,19 @@ def print_callback(
                 if exc.errno in _RESOURCE_ERRNOS
                 else Status.PROCESSING_FAILURE
             )
-            log.error("printing job %s failed: %s", job.job_id, exc)
+            log.error("printing job %s on %r failed: %s", job.job_id, printer_name, exc)
+            keep(films, job, exc)
             raise PrintError(status, f"output failed: {exc.strerror or exc}") from exc
         except Exception as exc:
             health.failed()
-            log.exception("printer backend failed on job %s", job.job_id)
+            log.exception("printer %r failed on job %s", printer_name, job.job_id)
+            keep(films, job, exc)
             raise PrintError(Status.PROCESSING_FAILURE, f"printer failed: {exc}") from exc
         health.succeeded()
         log.info(
-            "printed job %s: %d film(s) x %d cop%s for %r",
+            "printed job %s on %r: %d film(s) x %d cop%s for %r",
             job.job_id,
+            printer_name,
             len(films),
             job.copies,
             "y" if job.copies == 1 else "ies",

@@ -7,6 +7,10 @@ only unpacks requests, maps :class:`~dicomprint.PrintError` to a status
 (with an Error Comment and a log line) and wires printer status changes to
 N-EVENT-REPORTs.
 
+Each association prints on the printer its called AE title is routed to
+(:mod:`.routing`): its session, its store-to-film collector and its
+N-EVENT-REPORTs all belong to that printer.
+
 C-STORE: each association also gets a :class:`~dicomprint.store.StoreToFilm`
 collector. Every object is decoded when it arrives (a bad one fails alone,
 with its status); what was received prints when the association ends, by
@@ -31,6 +35,7 @@ from dicomprint.session import PrintCallback
 from dicomprint.store import StoreToFilm
 
 from .events import EventOutbox, event_context
+from .routing import Route
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +61,13 @@ def _printable(text: str) -> str:
     return "".join(ch if ch.isprintable() else "?" for ch in text)
 
 
+def called_ae_title(assoc: Any) -> str:
+    """The AE title the peer called (``acceptor.ae_title`` is our own, whatever it called)."""
+    primitive = getattr(assoc.requestor, "primitive", None)
+    title = getattr(primitive, "called_ae_title", None)
+    return (title or assoc.acceptor.ae_title).strip()
+
+
 def _name(uid: str | None) -> str:
     return UID(uid).name if uid else "?"
 
@@ -71,18 +83,29 @@ def status_dataset(status: Status, comment: str = "", **command: Any) -> Dataset
     return ds
 
 
+Router = Callable[[str], Route]
+
+
 class PrintSCP:
-    """Event handlers for a pynetdicom AE that serves Print Management."""
+    """Event handlers for a pynetdicom AE that serves Print Management.
+
+    ``router`` gives the :class:`~.routing.Route` (printer and print
+    callback) for an association's called AE title; a :class:`Printer` and
+    ``on_print`` instead serve every association on that one printer.
+    """
 
     def __init__(
         self,
-        printer: Printer,
-        on_print: PrintCallback | None,
+        router: Router | Printer,
+        on_print: PrintCallback | None = None,
         *,
         store_all_frames: bool = False,
     ) -> None:
-        self.printer = printer
-        self.on_print = on_print
+        if isinstance(router, Printer):
+            only = Route("default", router, on_print)
+            self.router: Router = lambda called_ae_title: only
+        else:
+            self.router = router
         self.store_all_frames = store_all_frames
         self._states: dict[Any, AssociationState] = {}
         self._lock = threading.Lock()
@@ -114,21 +137,23 @@ class PrintSCP:
     def _accepted(self, event: Any) -> None:
         assoc = event.assoc
         calling = assoc.requestor.ae_title
+        called = called_ae_title(assoc)
         label = f"#{next(self._numbers)} {_printable(calling)}@{assoc.requestor.address}"
         accepted = frozenset(cx.abstract_syntax for cx in assoc.accepted_contexts)
+        route = self.router(called)
         session = PrintSession(
-            self.printer,
-            on_print=self.on_print,
+            route.printer,
+            on_print=route.on_print,
             annotation=uids.BasicAnnotationBox in accepted,
             presentation_lut=uids.PresentationLUT in accepted,
             calling_ae_title=calling,
-            called_ae_title=assoc.acceptor.ae_title,
+            called_ae_title=called,
         )
         store = StoreToFilm(
-            self.printer,
-            self.on_print,
+            route.printer,
+            route.on_print,
             calling_ae_title=calling,
-            called_ae_title=assoc.acceptor.ae_title,
+            called_ae_title=called,
             all_frames=self.store_all_frames,
         )
         state = AssociationState(session, store, label, accepted)
@@ -140,13 +165,14 @@ class PrintSCP:
             def announce(printer: Printer) -> None:
                 outbox.post(*printer.event_report())
 
-            state.unsubscribe = self.printer.subscribe(announce)
+            state.unsubscribe = route.printer.subscribe(announce)
         with self._lock:
             self._states[assoc] = state
         log.info(
-            "%s: association accepted (called %r, %d context(s): %s)",
+            "%s: association accepted (called %r -> printer %r, %d context(s): %s)",
             label,
-            assoc.acceptor.ae_title,
+            _printable(called),
+            route.name,
             len(accepted),
             ", ".join(sorted(_name(uid) for uid in accepted)),
         )

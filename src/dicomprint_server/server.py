@@ -1,4 +1,4 @@
-"""The print server: a configured pynetdicom AE around one shared printer."""
+"""The print server: a configured pynetdicom AE around the configured printers."""
 
 from __future__ import annotations
 
@@ -8,16 +8,16 @@ import time
 from pathlib import Path
 from typing import Any
 
-import attrs
 from pynetdicom import AE, evt
 
 from dicomprint import Printer
 from dicomprint.backend import PrinterBackend
 
-from .backends import load_backend
 from .config import ServerConfig
 from .contexts import configure_ae
-from .printing import Renderer, print_callback
+from .failed_jobs import FailedJobs
+from .printing import Renderer
+from .routing import Route, build_routes
 from .scp import PrintSCP
 
 log = logging.getLogger(__name__)
@@ -26,8 +26,12 @@ log = logging.getLogger(__name__)
 class PrintServer:
     """A DICOM print SCP: ``start()``, then ``shutdown()`` (or use as a context manager).
 
-    ``backend`` and ``render`` replace the configured printer backend and
-    the renderer (tests and embedding applications use this).
+    Every configured printer gets a :class:`~.routing.Route` (``routes``);
+    associations print on the one their called AE title is routed to.
+    ``printer`` and ``backend`` are those of the default route. ``backend``
+    and ``render`` replace the default route's backend and the renderer
+    (tests and embedding applications use this). Raises
+    :class:`~.config.ConfigError` when a printer's backend cannot be built.
     """
 
     def __init__(
@@ -39,17 +43,14 @@ class PrintServer:
     ) -> None:
         self.config = config or ServerConfig()
         settings = self.config.server
-        if backend is None:
-            output = self.config.output
-            options = {**attrs.asdict(output), "directory": Path(output.directory).absolute()}
-            backend = load_backend(output.backend, options)
-        self.backend = backend
-        self.printer = Printer(self.config.profile)
-        self.scp = PrintSCP(
-            self.printer,
-            print_callback(backend, self.printer, render),
-            store_all_frames=self.config.store.all_frames,
+        self.failed_jobs = FailedJobs(Path(settings.failed_jobs).absolute())
+        self.routes = build_routes(
+            self.config, backend=backend, render=render, failed_jobs=self.failed_jobs
         )
+        default = self.routes[self.config.routing.default]
+        self.printer: Printer = default.printer
+        self.backend = default.backend
+        self.scp = PrintSCP(self.route_for, store_all_frames=self.config.store.all_frames)
         self.ae = AE(ae_title=settings.ae_title)
         configure_ae(self.ae, other_storage_classes=self.config.store.other_classes)
         self.ae.maximum_associations = settings.max_associations
@@ -58,6 +59,10 @@ class PrintServer:
         self.ae.dimse_timeout = settings.dimse_timeout
         self.ae.network_timeout = settings.network_timeout
         self._server: Any = None
+
+    def route_for(self, called_ae_title: str) -> Route:
+        """The printer an association calling ``called_ae_title`` prints on."""
+        return self.routes[self.config.routing.printer_for(called_ae_title)]
 
     @property
     def address(self) -> tuple[str, int]:
@@ -83,6 +88,18 @@ class PrintServer:
             settings.max_associations,
             settings.max_pdu,
         )
+        routing = self.config.routing
+        for name in self.routes:
+            titles = sorted(t for t, n in routing.called_ae_titles.items() if n == name)
+            if name == routing.default:
+                titles.append("any other called AE title")
+            if titles:
+                log.info(
+                    "printer %r (%s backend) for %s",
+                    name,
+                    self.config.printers[name].backend,
+                    ", ".join(titles),
+                )
         return self
 
     def shutdown(self, grace: float = 5.0) -> None:
