@@ -15,7 +15,7 @@ from PIL import Image
 from pydicom import Dataset
 from pydicom.sequence import Sequence
 
-from dicomprint import Printer, render_job
+from dicomprint import Printer, PrintSession, prepare_image, render_job, uids
 from dicomprint.store import StoreToFilm
 
 HERE = Path(__file__).parent
@@ -96,11 +96,92 @@ def store_films(objects: list[Dataset]) -> list[np.ndarray]:
     return [film.pixels for job in jobs for film in render_job(job)[0]]
 
 
-def save(pixels: np.ndarray, name: str) -> None:
+def ramp() -> np.ndarray:
+    """A left-to-right ramp of every 12-bit value, in 16 visible steps."""
+    steps = np.repeat(np.arange(16) * 273, 32)
+    return np.repeat(steps[None, :], 128, axis=0).astype(np.uint16)
+
+
+def print_film(
+    images: list[np.ndarray | Dataset],
+    *,
+    lut: str | None = None,
+    annotations: tuple[str, ...] = (),
+    color: bool = False,
+    **film_box: str,
+) -> np.ndarray:
+    """Drive a print session as an SCU would, print one film box, render it.
+
+    ``images`` fill the boxes in position order (prepared as a print SCU
+    does, to 12-bit P-values or 8-bit RGB); ``film_box`` holds film box
+    attributes by keyword; ``annotations`` are the Text Strings of the
+    annotation boxes (BOTTOM for one, TOP_BOTTOM for two).
+    """
+    jobs = []
+    session = PrintSession(Printer(), on_print=jobs.append, annotation=bool(annotations))
+    meta = uids.BasicColorPrintManagementMeta if color else uids.BasicGrayscalePrintManagementMeta
+    session_uid = session.n_create(uids.BasicFilmSession, Dataset()).instance_uid
+    request = Dataset()
+    for keyword, value in film_box.items():
+        setattr(request, keyword, value)
+    request.ReferencedFilmSessionSequence = Sequence(
+        [_reference(uids.BasicFilmSession, session_uid)]
+    )
+    if lut:
+        shape = Dataset()
+        shape.PresentationLUTShape = lut
+        lut_uid = session.n_create(uids.PresentationLUT, shape).instance_uid
+        request.ReferencedPresentationLUTSequence = Sequence(
+            [_reference(uids.PresentationLUT, lut_uid)]
+        )
+    if annotations:
+        request.AnnotationDisplayFormatID = "TOP_BOTTOM" if len(annotations) == 2 else "BOTTOM"
+    box = session.n_create(uids.BasicFilmBox, request, meta_sop_class_uid=meta)
+    box_class = uids.IMAGE_BOX_CLASS_FOR_META[meta]
+    for position, (item, source) in enumerate(
+        zip(box.dataset.ReferencedImageBoxSequence, images, strict=False), start=1
+    ):
+        prepared = prepare_image(source, bits=12, color=color)
+        image_box = Dataset()
+        image_box.ImageBoxPosition = position
+        sequence = "BasicColorImageSequence" if color else "BasicGrayscaleImageSequence"
+        setattr(image_box, sequence, Sequence([prepared.image_sequence_item()]))
+        session.n_set(box_class, item.ReferencedSOPInstanceUID, image_box)
+    for position, (item, text) in enumerate(
+        zip(box.dataset.get("ReferencedBasicAnnotationBoxSequence", []), annotations, strict=True),
+        start=1,
+    ):
+        annotation = Dataset()
+        annotation.AnnotationPosition = position
+        annotation.TextString = text
+        session.n_set(uids.BasicAnnotationBox, item.ReferencedSOPInstanceUID, annotation)
+    session.n_action(uids.BasicFilmBox, box.instance_uid, 1)
+    films, _ = render_job(jobs[0])
+    return films[0].pixels
+
+
+def _reference(sop_class: str, uid: str) -> Dataset:
+    item = Dataset()
+    item.ReferencedSOPClassUID = sop_class
+    item.ReferencedSOPInstanceUID = uid
+    return item
+
+
+def side_by_side(*films: np.ndarray, gap: int = 24) -> np.ndarray:
+    """Films of one size next to each other on a light gray background."""
+    height = max(film.shape[0] for film in films)
+    spacer = np.full((height, gap, *films[0].shape[2:]), 200, np.uint8)
+    parts = []
+    for film in films:
+        parts += [film, spacer]
+    return np.concatenate(parts[:-1], axis=1)
+
+
+def save(pixels: np.ndarray, name: str, width: int = WIDTH) -> None:
     image = Image.fromarray(pixels)
-    height = round(image.height * WIDTH / image.width)
-    image.resize((WIDTH, height), Image.Resampling.LANCZOS).save(OUT / name, quality=88)
-    print(OUT / name)
+    height = round(image.height * width / image.width)
+    image.resize((width, height), Image.Resampling.LANCZOS).save(OUT / name, quality=88)
+    print(OUT / name, (OUT / name).stat().st_size // 1024, "KB")
 
 
 def main() -> None:
@@ -110,6 +191,43 @@ def main() -> None:
     save(store_films([ct(seed % 5) for seed in range(12)])[0], "store-4x3-ct.jpg")
     save(store_films([ultrasound(seed) for seed in range(4)])[0], "store-2x2-us-color.jpg")
     save(store_films([report()])[0], "store-report.jpg")
+
+    small = {"FilmSizeID": "8INX10IN", "FilmOrientation": "PORTRAIT"}
+    pair = [ramp(), ct(0)]
+    identity = print_film(
+        pair, lut="IDENTITY", annotations=("IDENTITY",), ImageDisplayFormat="STANDARD\\1,2", **small
+    )
+    lin_od = print_film(
+        pair, lut="LIN OD", annotations=("LIN OD",), ImageDisplayFormat="STANDARD\\1,2", **small
+    )
+    save(side_by_side(identity, lin_od), "lut-identity-vs-lin-od.jpg", width=640)
+
+    cts = [ct(seed % 5) for seed in range(6)]
+    save(print_film(cts[:4], ImageDisplayFormat="ROW\\1,3", **small), "layout-row-1-3.jpg")
+    save(print_film(cts[:3], ImageDisplayFormat="COL\\2,1", **small), "layout-col-2-1.jpg")
+    save(
+        print_film(
+            cts[:2],
+            ImageDisplayFormat="STANDARD\\3,1",
+            Trim="YES",
+            EmptyImageDensity="WHITE",
+            annotations=("CHEST PA  2026-11-20", "dicomprint"),
+            FilmSizeID="8INX10IN",
+            FilmOrientation="LANDSCAPE",
+        ),
+        "annotation-trim.jpg",
+        width=640,
+    )
+    save(
+        print_film(
+            [ultrasound(seed) for seed in range(2)] + [ct(1)],
+            color=True,
+            ImageDisplayFormat="STANDARD\\3,1",
+            FilmSizeID="8INX10IN",
+            FilmOrientation="LANDSCAPE",
+        ),
+        "color-print.jpg",
+    )
 
 
 if __name__ == "__main__":
