@@ -15,6 +15,8 @@ N_SET_RULES = (
 
 @define
 class AnnotationBox:
+    """One annotation box of a film box: its position and its line of text."""
+
     SOPInstanceUID: str
     AnnotationPosition: int
     TextString: str = ""

@@ -21,6 +21,8 @@ from .job import PrintJob
 
 @runtime_checkable
 class PrinterBackend(Protocol):
+    """Where rendered films go: any object with this one method."""
+
     def print_films(self, films: Sequence[Film], job: PrintJob) -> None:
         """Print ``films`` (one per film box, in job order; copies in ``job.copies``).
 

@@ -127,6 +127,7 @@ class PrinterProfile:
     identity: PrinterIdentity = field(factory=PrinterIdentity)
 
     def dpi(self, resolution_id: str) -> int:
+        """Dots per inch for a Requested Resolution ID (STANDARD or HIGH)."""
         return self.dpi_high if resolution_id == "HIGH" else self.dpi_standard
 
     def display_format(self, text: str) -> DisplayFormat:

@@ -121,11 +121,20 @@ class PrintSession:
         instance_uid: str | None = None,
         meta_sop_class_uid: str = uids.BasicGrayscalePrintManagementMeta,
     ) -> Reply:
+        """N-CREATE an instance of ``sop_class_uid`` from the attribute list ``dataset``.
+
+        ``instance_uid`` is the Affected SOP Instance UID of the request, if
+        any (else the session makes one, returned in :attr:`Reply.instance_uid`);
+        ``meta_sop_class_uid`` is the meta SOP class of the presentation
+        context, which decides the image box class of a new film box.
+        Raises :class:`~dicomprint.status.PrintError` on failure.
+        """
         handler = self._route("N-CREATE", sop_class_uid)
         uid = self._new_instance_uid(instance_uid)
         return handler(dataset or Dataset(), uid, meta_sop_class_uid)
 
     def n_set(self, sop_class_uid: str, instance_uid: str, dataset: Dataset | None) -> Reply:
+        """N-SET the modification list ``dataset`` on an instance; PrintError on failure."""
         return self._route("N-SET", sop_class_uid)(
             instance_uid, dataset or Dataset(), sop_class_uid
         )
@@ -133,15 +142,22 @@ class PrintSession:
     def n_get(
         self, sop_class_uid: str, instance_uid: str, attribute_tags: Iterable[int] = ()
     ) -> Reply:
+        """N-GET the attributes ``attribute_tags`` (all of them when empty) of an instance."""
         return self._route("N-GET", sop_class_uid)(instance_uid, list(attribute_tags))
 
     def n_action(self, sop_class_uid: str, instance_uid: str, action_type_id: int) -> Reply:
+        """N-ACTION: print a film session or film box (Action Type ID 1).
+
+        The print job goes to ``on_print`` before this returns; its warning,
+        if any, becomes the reply's status. PrintError on failure.
+        """
         handler = self._route("N-ACTION", sop_class_uid)
         if action_type_id != PRINT_ACTION:
             raise PrintError(Status.NO_SUCH_ACTION_TYPE, f"action type {action_type_id}")
         return handler(instance_uid)
 
     def n_delete(self, sop_class_uid: str, instance_uid: str) -> Reply:
+        """N-DELETE an instance (and what it owns); PrintError on failure."""
         return self._route("N-DELETE", sop_class_uid)(instance_uid)
 
     def close(self) -> None:

@@ -10,6 +10,8 @@ import enum
 
 
 class Category(enum.Enum):
+    """The kind of a status: success, warning or failure (PS3.7 C.1)."""
+
     SUCCESS = "Success"
     WARNING = "Warning"
     FAILURE = "Failure"
