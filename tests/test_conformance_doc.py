@@ -467,6 +467,14 @@ def test_attribute_tables_are_the_rules(title):
                 check_default(row["Default"], defaults[rule.attribute], rule.keyword)
 
 
+def test_closed_value_lists_are_read_from_the_rules():
+    # If a refactoring hides the lists from allowed_values, the checks above
+    # would silently weaken: make that fail here instead.
+    rules = {rule.keyword: rule for rule in film_box.N_CREATE_RULES + film_session.RULES}
+    for keyword in ("FilmOrientation", "MagnificationType", "SmoothingType", "Trim", "MediumType"):
+        assert allowed_values(rules[keyword]), keyword
+
+
 def test_number_of_copies_limit():
     (row,) = [
         r
