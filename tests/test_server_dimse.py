@@ -91,8 +91,8 @@ def test_print_and_storage_contexts_are_accepted(server):
                 ]
                 assert context.transfer_syntax[0] == syntax
     names = {abstract_syntax for abstract_syntax, _ in table}
-    # Verification + 9 print classes + 13 seed storage classes + 17 others
-    assert len(names) == 40
+    # Verification + 9 print classes + 13 seed storage classes + 18 others
+    assert len(names) == 41
     assert len(supported_contexts(other_storage_classes=False)) == 23
     assert "1.2.840.10008.5.1.1.9" in names and "1.2.840.10008.5.1.9" not in names
 

@@ -90,7 +90,8 @@ OTHER_STORAGE_SOP_CLASSES = (
     "1.2.840.10008.5.1.4.1.1.12.2.1",  # Enhanced XRF Image Storage
     "1.2.840.10008.5.1.4.1.1.13.1.3",  # Breast Tomosynthesis Image Storage
     "1.2.840.10008.5.1.4.1.1.77.1.4",  # VL Photographic Image Storage
-    "1.2.840.10008.5.1.4.1.1.128.1",  # Enhanced PET Image Storage
+    "1.2.840.10008.5.1.4.1.1.128.1",  # Legacy Converted Enhanced PET Image Storage
+    "1.2.840.10008.5.1.4.1.1.130",  # Enhanced PET Image Storage
     "1.2.840.10008.5.1.4.1.1.88.22",  # Enhanced SR Storage
     "1.2.840.10008.5.1.4.1.1.88.33",  # Comprehensive SR Storage
 )

@@ -77,7 +77,9 @@ def status_dataset(status: Status, comment: str = "", **command: Any) -> Dataset
     ds = Dataset()
     ds.Status = int(status)
     if comment and status.is_failure:
-        ds.ErrorComment = comment.encode("ascii", "replace").decode()[:_MAX_COMMENT]
+        # LO: ASCII here, and no backslash (it would split the value, VM > 1).
+        text = comment.replace("\\", "/").encode("ascii", "replace").decode()
+        ds.ErrorComment = text[:_MAX_COMMENT]
     for keyword, value in command.items():
         setattr(ds, keyword, value)
     return ds
@@ -129,12 +131,26 @@ class PrintSCP:
 
     @property
     def open_associations(self) -> int:
+        self.sweep()
         with self._lock:
             return len(self._states)
+
+    def sweep(self) -> None:
+        """End the states of associations that died without an event.
+
+        pynetdicom's network thread can die on a malformed PDU before it
+        reports the abort; the association then ends silently, and its print
+        objects (and anything received with C-STORE) would stay forever.
+        """
+        with self._lock:
+            dead = [assoc for assoc in self._states if not assoc.is_alive()]
+        for assoc in dead:
+            self._finish(assoc, "died")
 
     # -- Association life cycle --------------------------------------------
 
     def _accepted(self, event: Any) -> None:
+        self.sweep()
         assoc = event.assoc
         calling = assoc.requestor.ae_title
         called = called_ae_title(assoc)
@@ -188,23 +204,26 @@ class PrintSCP:
         )
 
     def _ended(self, event: Any) -> None:
-        with self._lock:
-            state = self._states.pop(event.assoc, None)
-        if state is None:
-            return
-        if state.unsubscribe is not None:
-            state.unsubscribe()
         how = {
             evt.EVT_RELEASED: "released",
             evt.EVT_ABORTED: "aborted",
         }.get(event.event, "connection closed")
+        self._finish(event.assoc, how)
+
+    def _finish(self, assoc: Any, how: str) -> None:
+        with self._lock:
+            state = self._states.pop(assoc, None)
+        if state is None:
+            return
+        if state.unsubscribe is not None:
+            state.unsubscribe()
         # Waits for a request in progress (e.g. a print) to finish first.
         with state.lock:
             state.session.close()
             received = len(state.store.images) + len(state.store.reports)
             if received:
                 log.info("%s: printing %d object(s) received with C-STORE", state.label, received)
-                outcomes = state.store.finish(aborted=event.event != evt.EVT_RELEASED)
+                outcomes = state.store.finish(aborted=how != "released")
                 failed = sum(isinstance(o, PrintError) for o in outcomes)
                 log.log(
                     logging.ERROR if failed else logging.INFO,

@@ -1,0 +1,146 @@
+"""The server under bad bytes and under load, on loopback, bounded in count and time."""
+
+from __future__ import annotations
+
+import os
+import random
+import socket
+import struct
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pytest
+from pynetdicom import AE
+from pynetdicom.pdu import A_ASSOCIATE_RQ
+from pynetdicom.pdu_primitives import A_ASSOCIATE, MaximumLengthNotification
+from pynetdicom.presentation import build_context
+
+from dicomprint_server import PrintClient
+from image_objects import grayscale_image
+from server_support import WAIT, output_files, running_server, wait_until
+
+FUZZ_CASES = 150
+
+
+def associate_rq(calling: str = "FUZZ") -> bytes:
+    """A well-formed A-ASSOCIATE-RQ proposing the grayscale print meta class."""
+    primitive = A_ASSOCIATE()
+    primitive.application_context_name = "1.2.840.10008.3.1.1.1"
+    primitive.calling_ae_title = calling
+    primitive.called_ae_title = "PRINTSCP"
+    context = build_context("1.2.840.10008.5.1.1.9")
+    context.context_id = 1
+    primitive.presentation_context_definition_list = [context]
+    max_length = MaximumLengthNotification()
+    max_length.maximum_length_received = 16384
+    primitive.user_information = [max_length]
+    pdu = A_ASSOCIATE_RQ()
+    pdu.from_primitive(primitive)
+    return pdu.encode()
+
+
+def p_data(rng: random.Random) -> bytes:
+    """A P-DATA-TF PDU with one PDV of random content (command or data, last or not)."""
+    body = rng.randbytes(rng.randint(0, 300))
+    header = rng.choice([0x00, 0x01, 0x02, 0x03, 0xFF])
+    pdv = struct.pack(">IBB", len(body) + 2, 1, header) + body
+    return struct.pack(">BBI", 0x04, 0, len(pdv)) + pdv
+
+
+def mutate(data: bytes, rng: random.Random) -> bytes:
+    data = bytearray(data)
+    for _ in range(rng.randint(1, 8)):
+        position = rng.randrange(len(data))
+        data[position] = rng.randrange(256)
+    if rng.random() < 0.3:
+        data = data[: rng.randrange(1, len(data))]
+    return bytes(data)
+
+
+def fuzz_case(address, rng: random.Random) -> None:
+    kind = rng.choice(["random", "mutated-rq", "garbage-after-accept", "bad-length"])
+    with socket.create_connection(address, timeout=2) as sock:
+        try:
+            if kind == "random":
+                sock.sendall(rng.randbytes(rng.randint(1, 512)))
+            elif kind == "mutated-rq":
+                sock.sendall(mutate(associate_rq(), rng))
+            elif kind == "bad-length":
+                sock.sendall(
+                    struct.pack(">BBI", rng.choice([1, 4, 5, 7]), 0, 0xFFFFFFF0) + b"x" * 64
+                )
+            else:
+                sock.sendall(associate_rq())
+                sock.recv(4096)  # A-ASSOCIATE-AC (or -RJ)
+                for _ in range(rng.randint(1, 4)):
+                    sock.sendall(p_data(rng))
+            sock.settimeout(0.5)
+            sock.recv(4096)
+        except OSError:
+            pass  # the server may close or abort at once: that is fine
+
+
+def print_one_film(address, calling: str, images: int = 1) -> list:
+    layout = {"ImageDisplayFormat": "STANDARD\\1,1", "FilmSizeID": "8INX10IN"}
+    with PrintClient(address[0], address[1], "PRINTSCP", calling, film_box=layout) as client:
+        for index in range(images):
+            client.print_image(np.full((64, 64), 200 + index, np.uint8))
+    return client.films
+
+
+def open_fds() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="needs /proc to count file handles")
+def test_corrupted_pdus_do_not_stop_the_server(tmp_path):
+    rng = random.Random(20261121)
+    with running_server(tmp_path) as server:
+        # Half-open connections wait out the ACSE timeout: keep it short here.
+        server.ae.acse_timeout = 2
+        for _ in range(FUZZ_CASES):
+            fuzz_case(server.address, rng)
+        assert wait_until(lambda: not server.ae.active_associations, timeout=WAIT * 2)
+        assert server.scp.open_associations == 0  # no print objects left behind
+        print_one_film(server.address, "AFTERFUZZ")
+        assert len(output_files(tmp_path / "filmbox" / "AFTERFUZZ")) == 1
+        assert wait_until(lambda: not server.ae.active_associations)
+
+
+def send_store(address, calling: str, count: int) -> list[int]:
+    ae = AE(ae_title=calling)
+    ae.acse_timeout = ae.dimse_timeout = ae.network_timeout = WAIT * 6
+    ae.add_requested_context("1.2.840.10008.5.1.4.1.1.2", ["1.2.840.10008.1.2.1"])
+    assoc = ae.associate(*address, ae_title="PRINTSCP")
+    assert assoc.is_established
+    try:
+        return [int(assoc.send_c_store(grayscale_image("CT", 64, 64)).Status) for _ in range(count)]
+    finally:
+        assoc.release()
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="needs /proc to count file handles")
+def test_twenty_concurrent_associations_print_every_film_and_leak_nothing(tmp_path):
+    with running_server(tmp_path, max_associations=20) as server:
+        print_one_film(server.address, "WARMUP")  # first-use imports and caches
+        assert wait_until(lambda: not server.ae.active_associations)  # all 20 slots free
+        threads_before, fds_before = threading.active_count(), open_fds()
+        with ThreadPoolExecutor(max_workers=20) as pool:
+            printing = [
+                pool.submit(print_one_film, server.address, f"PRINT{i}", 2) for i in range(10)
+            ]
+            storing = [pool.submit(send_store, server.address, f"STORE{i}", 4) for i in range(10)]
+            for future in printing + storing:
+                future.result(timeout=WAIT * 12)
+        root = tmp_path / "filmbox"
+        for i in range(10):
+            assert len(output_files(root / f"PRINT{i}")) == 2
+        assert wait_until(
+            lambda: all(len(output_files(root / f"STORE{i}")) == 1 for i in range(10)),
+            timeout=WAIT * 6,
+        )
+        assert wait_until(lambda: server.scp.open_associations == 0)
+        # Association threads end shortly after release; nothing stays behind.
+        assert wait_until(lambda: threading.active_count() <= threads_before, timeout=WAIT)
+        assert open_fds() <= fds_before + 2
