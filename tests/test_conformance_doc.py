@@ -45,6 +45,7 @@ from dicomprint import (
     store_auto_layout,
     uids,
 )
+from dicomprint.budget import PixelBudget
 from dicomprint.film_box import FilmBox
 from dicomprint.film_session import FilmSession
 from dicomprint.film_sizes import STANDARD_FILM_SIZES, film_size_px
@@ -611,10 +612,12 @@ def session(**profile) -> PrintSession:
     return PrintSession(Printer(PrinterProfile(**profile)), on_print=lambda job: None)
 
 
-def started(*, color=False, annotation=False, on_print=None, **profile) -> Driver:
+def started(*, color=False, annotation=False, on_print=None, budget=None, **profile) -> Driver:
     """A film session and a 1x1 film box (with one annotation box when asked)."""
     printer = Printer(PrinterProfile(**profile))
-    d = Driver(session=PrintSession(printer, on_print=on_print, annotation=annotation))
+    d = Driver(
+        session=PrintSession(printer, on_print=on_print, annotation=annotation, budget=budget)
+    )
     d.create_session(NumberOfCopies="1")
     extra = {"AnnotationDisplayFormatID": "BOTTOM"} if annotation else {}
     reply = d.create_film_box(color=color, **extra)
@@ -738,6 +741,7 @@ def image_set(
     *,
     color=False,
     profile=None,
+    budget=None,
     earlier=False,
     uid=None,
     conflict=False,
@@ -745,7 +749,7 @@ def image_set(
     **attributes,
 ):
     def run():
-        d = started(color=color, **(profile or {}))
+        d = started(color=color, budget=budget, **(profile or {}))
         boxes = list(d.image_box_uids)
         if earlier:
             d.create_film_box(color=color)
@@ -838,9 +842,9 @@ def lut_delete(*, referenced_by_film_box=False, uid=None):
     return run
 
 
-def store_add(dataset_factory: Callable[[], Dataset]):
+def store_add(dataset_factory: Callable[[], Dataset], budget: PixelBudget | None = None):
     def run():
-        StoreToFilm(Printer(), None).add(dataset_factory())
+        StoreToFilm(Printer(), None, budget=budget).add(dataset_factory())
 
     return run
 
@@ -995,6 +999,7 @@ SCENARIOS: dict[tuple[str, int], Callable[[], object]] = {
     (GIB, 0x0121): image_set(request=empty_position()),
     (GIB, 0x0213): image_set(profile={"max_session_pixel_bytes": 8}),
     (GIB, 0xC603): lambda: big_image(started(**SMALL), RequestedDecimateCropBehavior="FAIL"),
+    (GIB, 0xC605): image_set(budget=PixelBudget(8)),
     (CIB, 0x0000): image_set(color=True),
     (CIB, 0x0107): image_set(color=True, MinDensity=10),
     (CIB, 0x0116): image_set(color=True, SmoothingType="BLURRY"),
@@ -1014,6 +1019,7 @@ SCENARIOS: dict[tuple[str, int], Callable[[], object]] = {
     (CIB, 0xC603): lambda: color_set(
         started(color=True, **SMALL), RequestedDecimateCropBehavior="FAIL"
     ),
+    (CIB, 0xC605): image_set(color=True, budget=PixelBudget(8)),
     ("Basic Annotation Box N-SET", 0x0000): annotation_set(),
     ("Basic Annotation Box N-SET", 0x0107): annotation_set(PatientName="X"),
     ("Basic Annotation Box N-SET", 0x0105): annotation_set(profile=STRICT, PatientName="X"),
@@ -1041,6 +1047,7 @@ SCENARIOS: dict[tuple[str, int], Callable[[], object]] = {
     ("Printer N-GET", 0x0000): lambda: session().n_get(uids.Printer, uids.PrinterInstance, []),
     ("Printer N-GET", 0x0112): lambda: session().n_get(uids.Printer, "1.2.3.4", []),
     ("C-STORE", 0x0000): store_add(lambda: grayscale_image("CT", 8, 8)),
+    ("C-STORE", 0xA700): store_add(lambda: grayscale_image("CT", 8, 8), PixelBudget(8)),
     ("C-STORE", 0xA900): store_add(no_pixels),
     ("C-STORE", 0xC000): store_add(short_pixels),
 }

@@ -144,3 +144,30 @@ def test_twenty_concurrent_associations_print_every_film_and_leak_nothing(tmp_pa
         # Association threads end shortly after release; nothing stays behind.
         assert wait_until(lambda: threading.active_count() <= threads_before, timeout=WAIT)
         assert open_fds() <= fds_before + 2
+
+
+def test_server_wide_pixel_budget_bounds_what_associations_hold(tmp_path):
+    from dicomprint_server import PrintServer, load_config
+
+    config = tmp_path / "budget.toml"
+    config.write_text(
+        f"""
+[server]
+host = "127.0.0.1"
+port = 0
+max_pixel_bytes = 20000
+failed_jobs = "{(tmp_path / "failed-jobs").as_posix()}"
+
+[output]
+directory = "{(tmp_path / "filmbox").as_posix()}"
+""",
+        encoding="utf-8",
+    )
+    server = PrintServer(load_config(config)).start()
+    try:
+        # 64x64 images at 12 bits hold 8192 bytes each: the third does not fit.
+        assert send_store(server.address, "BUDGET", 3) == [0, 0, 0xA700]
+        assert wait_until(lambda: len(output_files(tmp_path / "filmbox" / "BUDGET")) == 2)
+        assert wait_until(lambda: server.budget.held == 0)  # given back once printed
+    finally:
+        server.shutdown(grace=1.0)

@@ -40,6 +40,10 @@ port = 11112
 max_associations = 20
 # Largest P-DATA PDU we receive, in bytes (0 = no limit).
 max_pdu = 16384
+# Pixel bytes all associations together may hold (image boxes and images
+# received with C-STORE); beyond it an image box N-SET gets 0xC605 and a
+# C-STORE 0xA700. Each session also has the profile's max_session_pixel_bytes.
+max_pixel_bytes = 2147483648
 # Seconds: association negotiation, waiting for a DIMSE message, idle connection.
 acse_timeout = 30.0
 dimse_timeout = 60.0
@@ -143,6 +147,7 @@ class ServerSettings:
     port: int = field(default=11112, validator=_in_range(0, _MAX_PORT))
     max_associations: int = field(default=20, validator=_in_range(1, 1000))
     max_pdu: int = field(default=16384, validator=_max_pdu)
+    max_pixel_bytes: int = field(default=2 * 1024**3, validator=_in_range(1024, 2**48))
     acse_timeout: float = field(default=30.0, validator=_in_range(0.1, 3600))
     dimse_timeout: float = field(default=60.0, validator=_in_range(0.1, 3600))
     network_timeout: float = field(default=300.0, validator=_in_range(0.1, 86400))

@@ -31,6 +31,7 @@ from pydicom.uid import UID
 from pynetdicom import evt
 
 from dicomprint import Printer, PrintError, PrintSession, Reply, Status, uids
+from dicomprint.budget import PixelBudget
 from dicomprint.session import PrintCallback
 from dicomprint.store import StoreToFilm
 
@@ -102,7 +103,9 @@ class PrintSCP:
         on_print: PrintCallback | None = None,
         *,
         store_all_frames: bool = False,
+        budget: PixelBudget | None = None,
     ) -> None:
+        self.budget = budget
         if isinstance(router, Printer):
             only = Route("default", router, on_print)
             self.router: Router = lambda called_ae_title: only
@@ -164,6 +167,7 @@ class PrintSCP:
             presentation_lut=uids.PresentationLUT in accepted,
             calling_ae_title=calling,
             called_ae_title=called,
+            budget=self.budget,
         )
         store = StoreToFilm(
             route.printer,
@@ -171,6 +175,7 @@ class PrintSCP:
             calling_ae_title=calling,
             called_ae_title=called,
             all_frames=self.store_all_frames,
+            budget=self.budget,
         )
         state = AssociationState(session, store, label, accepted)
         context = event_context(assoc)

@@ -12,6 +12,7 @@ from pynetdicom import AE, evt
 
 from dicomprint import Printer
 from dicomprint.backend import PrinterBackend
+from dicomprint.budget import PixelBudget
 
 from .config import ServerConfig
 from .contexts import configure_ae
@@ -50,7 +51,12 @@ class PrintServer:
         default = self.routes[self.config.routing.default]
         self.printer: Printer = default.printer
         self.backend = default.backend
-        self.scp = PrintSCP(self.route_for, store_all_frames=self.config.store.all_frames)
+        # One pixel budget for every association: memory stays bounded however
+        # many send large images at once.
+        self.budget = PixelBudget(settings.max_pixel_bytes)
+        self.scp = PrintSCP(
+            self.route_for, store_all_frames=self.config.store.all_frames, budget=self.budget
+        )
         self.ae = AE(ae_title=settings.ae_title)
         configure_ae(self.ae, other_storage_classes=self.config.store.other_classes)
         self.ae.maximum_associations = settings.max_associations
