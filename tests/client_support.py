@@ -19,6 +19,7 @@ from pydicom.tag import Tag
 
 from dicomprint import PrinterProfile, PrintJob
 from dicomprint_server import PrintServer, load_config
+from server_support import stop_process
 
 DCMPRSCP = Path("/usr/bin/dcmprscp")
 needs_dcmtk = pytest.mark.skipif(
@@ -206,12 +207,7 @@ def running_dcmprscp(tmp_path: Path, **settings: str) -> Iterator[DcmPrintSCP]:
                 yield DcmPrintSCP(port, ae_title, tmp_path / "db", log)
                 return
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=WAIT)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=WAIT)
+            stop_process(process)
     raise RuntimeError(f"dcmprscp did not start:\n{log.read_text(errors='replace')}")
 
 

@@ -28,6 +28,8 @@ from pathlib import Path
 import pytest
 from attrs import frozen
 
+from server_support import stop_process
+
 CUPSD = Path("/usr/sbin/cupsd")
 LPADMIN = Path("/usr/sbin/lpadmin")
 LPSTAT = Path("/usr/bin/lpstat")
@@ -160,12 +162,7 @@ def private_cupsd() -> Iterator[Cups]:
         )
     finally:
         if process is not None:
-            process.terminate()
-            try:
-                process.wait(timeout=WAIT)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=WAIT)
+            stop_process(process)
         shutil.rmtree(root, ignore_errors=True)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import socket
+import subprocess
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -136,6 +137,16 @@ class PrintClient:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+def stop_process(process) -> None:
+    """Terminate a peer started for a test; kill it if it does not stop in time."""
+    process.terminate()
+    try:
+        process.wait(timeout=WAIT)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=WAIT)
 
 
 def output_files(root: Path, pattern: str = "*.jpg") -> list[Path]:

@@ -13,6 +13,8 @@ import pytest
 from attrs import frozen
 from pynetdicom import AE
 
+from server_support import stop_process
+
 STORESCP = Path("/usr/bin/storescp")
 needs_storescp = pytest.mark.skipif(
     not STORESCP.exists(), reason="DCMTK's storescp is not installed (apt-get install dcmtk)"
@@ -72,12 +74,7 @@ def running_storescp(tmp_path: Path, *options: str, ready: bool = True) -> Itera
                 yield StoreSCP(port, AE_TITLE, directory, log)
                 return
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=WAIT)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=WAIT)
+            stop_process(process)
     raise RuntimeError(f"storescp did not start:\n{log.read_text(errors='replace')}")
 
 
