@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import re
 import socket
 import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -137,6 +139,40 @@ class PrintClient:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+#: The server's start-up log line, with the port it listens on.
+LISTENING = re.compile(r"listening on (?:0\.0\.0\.0|127\.0\.0\.1):(\d+)")
+
+
+def serve_process(cwd: Path, *options: str, env: dict | None = None):
+    """Run ``python -m dicomprint_server serve OPTIONS`` until it listens.
+
+    Returns (process, port, log lines so far; more are appended as they come).
+    """
+    process = subprocess.Popen(
+        [sys.executable, "-m", "dicomprint_server", "serve", *options],
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    lines: list[str] = []
+    found = threading.Event()
+
+    def read() -> None:
+        for line in process.stdout:
+            lines.append(line)
+            if LISTENING.search(line):
+                found.set()
+
+    threading.Thread(target=read, daemon=True).start()
+    if not found.wait(WAIT * 3):
+        stop_process(process)
+        raise AssertionError("server did not start:\n" + "".join(lines))
+    port = int(LISTENING.search("".join(lines)).group(1))
+    return process, port, lines
 
 
 def stop_process(process) -> None:

@@ -7,11 +7,8 @@ patched; importlib.metadata finds it as it finds any installed package.
 """
 
 import os
-import re
-import subprocess
 import sys
 import textwrap
-import threading
 from pathlib import Path
 
 import pytest
@@ -20,7 +17,7 @@ from dicomprint import Status
 from dicomprint_server import ConfigError, PrintServer, load_config
 from dicomprint_server.backends import BackendError, backend_names, load_backend, plugins
 from routing_support import Scu, serving_config
-from server_support import WAIT
+from server_support import WAIT, serve_process
 
 PLUGIN = '''
 """A third-party dicomprint printer: one text file per film."""
@@ -131,9 +128,6 @@ def test_an_unknown_backend_is_a_configuration_error(tmp_path):
         load_config(path)
 
 
-LISTENING = re.compile(r"listening on 127\.0\.0\.1:(\d+)")
-
-
 def test_dicomprint_serve_loads_the_plugin_from_the_environment(plugin_path, tmp_path):
     """A separate process: the plug-in is found only because it is on PYTHONPATH."""
     config = tmp_path / "server.toml"
@@ -142,28 +136,10 @@ def test_dicomprint_serve_loads_the_plugin_from_the_environment(plugin_path, tmp
         f'[server]\nfailed_jobs = "{tmp_path / "failed"}"\n'
     )
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(plugin_path), *sys.path])}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "dicomprint_server", "serve", "--config", str(config)]
-        + ["--port", "0", "--host", "127.0.0.1"],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
+    process, port, _ = serve_process(
+        tmp_path, "--config", str(config), "--port", "0", "--host", "127.0.0.1", env=env
     )
-    lines: list[str] = []
-    found = threading.Event()
-
-    def read() -> None:
-        for line in process.stdout:
-            lines.append(line)
-            if LISTENING.search(line):
-                found.set()
-
-    threading.Thread(target=read, daemon=True).start()
     try:
-        assert found.wait(WAIT * 3), "server did not start:\n" + "".join(lines)
-        port = int(LISTENING.search("".join(lines)).group(1))
         with Scu(("127.0.0.1", port), "ANYONE") as scu:
             assert scu.print_film().Status == Status.SUCCESS
     finally:

@@ -1,19 +1,15 @@
 """``dicomprint serve`` as a real process: starts with defaults, serves, stops on SIGTERM."""
 
 import os
-import re
 import signal
 import subprocess
 import sys
-import threading
 
 import pytest
 from pynetdicom import AE
 from pynetdicom.sop_class import Verification
 
-from server_support import WAIT
-
-LISTENING = re.compile(r"listening on (?:0\.0\.0\.0|127\.0\.0\.1):(\d+)")
+from server_support import WAIT, serve_process
 
 
 @pytest.fixture
@@ -22,26 +18,8 @@ def serve(tmp_path):
     processes = []
 
     def start(*options: str):
-        process = subprocess.Popen(
-            [sys.executable, "-m", "dicomprint_server", "serve", "--port", "0", *options],
-            cwd=tmp_path,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
+        process, port, lines = serve_process(tmp_path, "--port", "0", *options)
         processes.append(process)
-        lines: list[str] = []
-        found = threading.Event()
-
-        def read() -> None:
-            for line in process.stdout:
-                lines.append(line)
-                if LISTENING.search(line):
-                    found.set()
-
-        threading.Thread(target=read, daemon=True).start()
-        assert found.wait(WAIT * 3), "server did not start:\n" + "".join(lines)
-        port = int(LISTENING.search("".join(lines)).group(1))
         return process, port, lines
 
     yield start

@@ -9,47 +9,37 @@ from pydicom.dataelem import RawDataElement
 from pydicom.sequence import Sequence
 from pydicom.tag import Tag
 
-from dicomprint import PrintError, Reply, render_job, uids
+from dicomprint import (
+    DEFAULT_PROFILE,
+    PrintError,
+    Reply,
+    annotation_box,
+    film_box,
+    film_session,
+    image_box,
+    presentation_lut,
+    render_job,
+    uids,
+)
 from print_requests import Driver, film_box_request, grayscale_item, image_box_request
 
-KEYWORDS = [
-    "NumberOfCopies",
-    "PrintPriority",
-    "MediumType",
-    "FilmDestination",
-    "FilmSessionLabel",
-    "MemoryAllocation",
-    "OwnerID",
-    "ImageDisplayFormat",
-    "FilmOrientation",
-    "FilmSizeID",
-    "MagnificationType",
-    "SmoothingType",
-    "BorderDensity",
-    "EmptyImageDensity",
-    "MinDensity",
-    "MaxDensity",
-    "Trim",
-    "ConfigurationInformation",
-    "Illumination",
-    "ReflectedAmbientLight",
-    "RequestedResolutionID",
-    "AnnotationDisplayFormatID",
-    "ImageBoxPosition",
-    "Polarity",
-    "RequestedImageSize",
-    "RequestedDecimateCropBehavior",
-    "PresentationLUTShape",
-    "AnnotationPosition",
-    "TextString",
-    "PatientName",
-    "SpecificCharacterSet",
-    "ReferencedFilmSessionSequence",
-    "ReferencedPresentationLUTSequence",
-    "BasicGrayscaleImageSequence",
-    "BasicColorImageSequence",
-    "PresentationLUTSequence",
-]
+#: Every attribute some print operation takes, from the rule tables
+#: themselves, plus two that none takes.
+KEYWORDS = sorted(
+    {
+        rule.keyword
+        for rules in (
+            film_session.RULES,
+            film_box.N_CREATE_RULES,
+            image_box.n_set_rules(DEFAULT_PROFILE, color=False),
+            image_box.n_set_rules(DEFAULT_PROFILE, color=True),
+            annotation_box.N_SET_RULES,
+            presentation_lut.N_CREATE_RULES,
+        )
+        for rule in rules
+    }
+    | {"PatientName", "SpecificCharacterSet"}
+)
 
 SEQUENCES = {k for k in KEYWORDS if k.endswith("Sequence")}
 
