@@ -20,6 +20,8 @@ an image costs a single table look-up, whatever its size.
 
 from __future__ import annotations
 
+import functools
+
 import cv2
 import numpy as np
 from attrs import field, frozen
@@ -137,9 +139,33 @@ def grayscale_lut(
     max_density: float,
     scale: DisplayScale,
 ) -> ToneTable:
-    """The table from stored values of a grayscale image to raster values."""
+    """The table from stored values of a grayscale image to raster values.
+
+    Tables of a LUT shape (or of no LUT) are kept: a printer prints the same
+    few over and over, and building one costs more than applying it.
+    """
+    if lut is None or lut.LUTData is None:
+        shape = "IDENTITY" if lut is None else lut.PresentationLUTShape
+        return _shape_lut(bits_stored, invert, shape, min_density, max_density, scale)
     values = display_values(bits_stored, invert, lut, min_density, max_density, scale)
     return ToneTable.from_values(values)
+
+
+@functools.lru_cache(maxsize=32)
+def _shape_lut(
+    bits_stored: int,
+    invert: bool,
+    shape: str | None,
+    min_density: float,
+    max_density: float,
+    scale: DisplayScale,
+) -> ToneTable:
+    lut = PresentationLUT("", PresentationLUTShape=shape) if shape != "IDENTITY" else None
+    tone = ToneTable.from_values(
+        display_values(bits_stored, invert, lut, min_density, max_density, scale)
+    )
+    tone.table.flags.writeable = False  # shared by every film that uses it
+    return tone
 
 
 def color_lut(invert: bool) -> ToneTable:

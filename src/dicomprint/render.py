@@ -20,6 +20,8 @@ the film's :class:`~.gsdf.DisplayScale`.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from .film import Film
@@ -61,6 +63,7 @@ def display_scale(film_box: FilmBox, profile: PrinterProfile) -> DisplayScale:
     return DisplayScale(model, profile.min_density / 100, profile.max_density / 100)
 
 
+@functools.lru_cache(maxsize=64)
 def density_value(density: str, scale: DisplayScale) -> int:
     """Raster value of a Border / Empty Image Density: BLACK, WHITE or hundredths of OD.
 
