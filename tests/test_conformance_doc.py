@@ -62,7 +62,7 @@ from dicomprint.secondary_capture import SECONDARY_CAPTURE_IMAGE_STORAGE
 from dicomprint.store import StoreToFilm
 from dicomprint_server import IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME
 from dicomprint_server import contexts as ctx
-from dicomprint_server.config import ServerSettings, StoreSettings
+from dicomprint_server.config import AccessSettings, ServerSettings, StoreSettings, TlsSettings
 from dicomprint_server.printing import print_callback
 from image_objects import grayscale_image
 from print_requests import (
@@ -280,12 +280,21 @@ def test_association_parameters_are_the_server_defaults():
 def test_server_parameter_table_lists_every_setting_with_its_default():
     rows = table("Server parameters")
     documented = {tuple(spans(row["Configuration key"])[0].split()): row for row in rows}
-    for section, settings_class in (("[server]", ServerSettings), ("[store]", StoreSettings)):
+    for section, settings_class in (
+        ("[server]", ServerSettings),
+        ("[store]", StoreSettings),
+        ("[access]", AccessSettings),
+        ("[tls]", TlsSettings),
+    ):
         defaults = settings_class()
         for field in attrs.fields(settings_class):
             row = documented.pop((section, field.name), None)
             assert row is not None, f"{section} {field.name} is not documented"
-            assert spans(row["Default"]) == [text(getattr(defaults, field.name))], field.name
+            value = getattr(defaults, field.name)
+            if value in ("", ()):
+                assert row["Default"].startswith("empty"), field.name
+            else:
+                assert spans(row["Default"]) == [text(value)], field.name
     assert not documented, f"documented but not a setting: {sorted(documented)}"
 
 

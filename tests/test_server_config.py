@@ -24,7 +24,15 @@ def test_default_text_is_the_config_file_format(tmp_path):
     path = tmp_path / "default.toml"
     path.write_text(DEFAULT_CONFIG)
     assert load_config(path) == load_config()
-    assert set(tomllib.loads(DEFAULT_CONFIG)) == {"server", "output", "store", "profile", "routing"}
+    assert set(tomllib.loads(DEFAULT_CONFIG)) == {
+        "server",
+        "output",
+        "store",
+        "profile",
+        "routing",
+        "access",
+        "tls",
+    }
 
 
 def test_file_overrides_defaults_and_options_override_file(tmp_path):

@@ -26,6 +26,7 @@ The client is not thread-safe: use one per thread.
 from __future__ import annotations
 
 import logging
+import ssl
 import threading
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -132,6 +133,12 @@ class PrintClient:
     ``on_film`` is called with a :class:`FilmReport` for every film
     printed, ``on_event`` with every :class:`PrinterEvent` (from
     pynetdicom's thread).
+
+    ``tls``: an :class:`ssl.SSLContext` for DICOM over TLS, usually from
+    :func:`~dicomprint_server.tls.client_context` (the CAs that signed the
+    printer's certificate, and our own certificate and key if the printer
+    requires one); ``tls_server_name``: the name the printer's certificate
+    must have, when it is not ``host``.
     """
 
     def __init__(
@@ -154,6 +161,8 @@ class PrintClient:
         timeout: float = 60.0,
         on_film: Callable[[FilmReport], None] | None = None,
         on_event: Callable[[PrinterEvent], None] | None = None,
+        tls: ssl.SSLContext | None = None,
+        tls_server_name: str | None = None,
     ) -> None:
         if print_level not in PRINT_LEVELS:
             raise ValueError(f"print_level must be one of {PRINT_LEVELS}")
@@ -178,6 +187,8 @@ class PrintClient:
         self.timeout = timeout
         self.on_film = on_film
         self.on_event = on_event
+        self.tls = tls
+        self.tls_server_name = tls_server_name
         #: Warnings met so far, oldest first.
         self.warnings: list[PrintWarning] = []
         #: N-EVENT-REPORTs received so far.
@@ -228,6 +239,8 @@ class PrintClient:
             timeout=self.timeout,
             warn=self._record_warning,
             on_event=self._record_event,
+            tls=self.tls,
+            tls_server_name=self.tls_server_name,
         )
         try:
             if self.check_printer:

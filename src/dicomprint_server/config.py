@@ -9,12 +9,18 @@ Printers: ``[output]`` (with ``[profile]``) is the printer named
 backend's options and a ``profile`` table laid over ``[profile]``.
 ``[routing]`` sends each association to a printer by the called AE title it
 asked for, and every other title to ``routing.default``.
+
+``[access]`` limits who may associate (calling AE titles, client addresses,
+called AE titles, associations per address); ``[tls]`` turns on DICOM over
+TLS. Both are off by default: any AE may print.
 """
 
 from __future__ import annotations
 
 import copy
+import ipaddress
 import re
+import ssl
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -93,6 +99,33 @@ default = "default"
 [routing.called_ae_titles]
 # CALLED_AE_TITLE = "printer name", e.g.
 # PAPER = "office"
+
+[access]
+# Who may associate; rejected requests get an A-ASSOCIATE-RJ and a log line.
+# Calling AE titles allowed, e.g. ["CT_ROOM_1", "MR_3T"]; others are rejected
+# (permanent, calling AE title not recognized). Empty: any calling AE title.
+calling_ae_titles = []
+# Client addresses allowed: IPv4 or IPv6 addresses and networks, e.g.
+# ["10.1.20.0/24", "192.168.0.7", "fd00:12::/64"]; others are rejected
+# (permanent, no reason given). Empty: any address.
+client_addresses = []
+# true: only [server] ae_title and the titles of [routing.called_ae_titles]
+# may be called; others are rejected (permanent, called AE title not recognized).
+strict_called_ae_title = false
+# Associations one client address may have open at once (0: no limit but
+# [server] max_associations); more are rejected (transient, local limit exceeded).
+max_associations_per_address = 0
+
+[tls]
+# DICOM over TLS: every connection must start with a TLS handshake (plain
+# DICOM peers cannot connect). The usual port for it is 2762. Files are PEM,
+# relative to the working directory; the private key must not be encrypted.
+enabled = false
+certificate = ""                   # the server's certificate (and its chain)
+private_key = ""                   # its private key
+ca_certificates = ""               # the CAs that sign the clients' certificates
+require_client_certificate = true  # false: clients may connect without one
+minimum_version = "1.2"            # "1.2" or "1.3"
 
 # More printers: [printers.NAME] with a backend, its options and a profile.
 # [printers.office]
@@ -203,6 +236,102 @@ class Routing:
         return self.called_ae_titles.get(called_ae_title.strip(), self.default)
 
 
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def _ae_titles(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"calling_ae_titles = {value!r}: a list of AE titles")
+    titles: list[str] = []
+    for title in value:
+        try:
+            _ae_title(None, None, title)  # type: ignore[arg-type]
+        except ConfigError:
+            raise ConfigError(
+                f"calling_ae_titles: {title!r} is not an AE title "
+                "(1 to 16 printable ASCII characters, no backslash)"
+            ) from None
+        if title.strip() not in titles:
+            titles.append(title.strip())
+    return tuple(titles)
+
+
+def _networks(value: Any) -> tuple[IPNetwork, ...]:
+    if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"client_addresses = {value!r}: a list of addresses and networks")
+    networks: list[IPNetwork] = []
+    for text in value:
+        try:
+            network = ipaddress.ip_network(text.strip())
+        except ValueError:
+            try:
+                hint = f"; the network is {ipaddress.ip_network(text.strip(), strict=False)}"
+            except ValueError:
+                hint = " (e.g. 192.168.1.20, 10.1.0.0/16, fd00::/8; host names are not resolved)"
+            raise ConfigError(
+                f"client_addresses: {text!r} is not an IP address or network{hint}"
+            ) from None
+        if network not in networks:
+            networks.append(network)
+    return tuple(networks)
+
+
+@frozen
+class AccessSettings:
+    """The [access] table: who may associate. Empty lists and 0 allow everyone."""
+
+    #: Calling AE titles allowed (empty: any).
+    calling_ae_titles: tuple[str, ...] = field(default=(), converter=_ae_titles)
+    #: Networks client addresses must be in (empty: any); an address is a /32 or /128.
+    client_addresses: tuple[IPNetwork, ...] = field(default=(), converter=_networks)
+    #: Accept only [server] ae_title and the titles of [routing.called_ae_titles].
+    strict_called_ae_title: bool = False
+    #: Associations one client address may have open at once (0: no limit).
+    max_associations_per_address: int = field(default=0, validator=_in_range(0, 1000))
+
+
+@frozen
+class TlsSettings:
+    """The [tls] table: DICOM over TLS. File paths are relative to the working directory."""
+
+    enabled: bool = False
+    #: PEM: the server's certificate, followed by any intermediate CA certificates.
+    certificate: str = ""
+    #: PEM: its private key (not encrypted).
+    private_key: str = ""
+    #: PEM: the CA certificates client certificates must be signed by.
+    ca_certificates: str = ""
+    require_client_certificate: bool = True
+    minimum_version: str = field(default="1.2", validator=_one_of("1.2", "1.3"))
+
+    def __attrs_post_init__(self) -> None:
+        if not self.enabled:
+            return
+        for key in ("certificate", "private_key"):
+            if not getattr(self, key):
+                raise ConfigError(f"{key} is required when TLS is enabled")
+        if self.require_client_certificate and not self.ca_certificates:
+            raise ConfigError(
+                "ca_certificates is required to verify client certificates "
+                "(or set require_client_certificate = false)"
+            )
+
+    def server_context(self) -> ssl.SSLContext:
+        """The server's :class:`ssl.SSLContext`; :class:`ConfigError` names a bad file."""
+        from .tls import TlsError, server_context
+
+        try:
+            return server_context(
+                self.certificate,
+                self.private_key,
+                self.ca_certificates or None,
+                require_client_certificate=self.require_client_certificate,
+                minimum_version=self.minimum_version,
+            )
+        except TlsError as exc:
+            raise ConfigError(f"[tls] {exc}") from None
+
+
 def _default_printers() -> dict[str, PrinterSettings]:
     from .backends import JpegPrinter
     from .backends._options import normalized
@@ -222,6 +351,8 @@ class ServerConfig:
     profile: PrinterProfile = field(factory=PrinterProfile)
     printers: Mapping[str, PrinterSettings] = field(factory=_default_printers)
     routing: Routing = field(factory=Routing)
+    access: AccessSettings = field(factory=AccessSettings)
+    tls: TlsSettings = field(factory=TlsSettings)
 
     def __attrs_post_init__(self) -> None:
         # The default printer's profile is [profile]: keep them one, also
@@ -255,7 +386,7 @@ OVERRIDES = {
     "dpi": ("profile", "dpi_standard"),
 }
 
-_TABLES = ("server", "output", "store", "profile", "routing", "printers")
+_TABLES = ("server", "output", "store", "profile", "routing", "printers", "access", "tls")
 
 
 def default_mapping() -> dict[str, Any]:
@@ -333,8 +464,18 @@ def from_mapping(data: Mapping[str, Any], *, derive_dpi_high: bool = True) -> Se
         printer_profile = _profile(merged, f"[printers.{name}.profile]")
         printers[name] = _printer(name, table, printer_profile, where)
     routing = _routing(_table(data.get("routing", {}), "routing"), printers)
+    access = _build(AccessSettings, data.get("access", {}), "access")
+    tls = _build(TlsSettings, data.get("tls", {}), "tls")
+    if tls.enabled:
+        tls.server_context()  # unreadable or mismatched files stop the server here
     return ServerConfig(
-        server=server, store=store, profile=profile, printers=printers, routing=routing
+        server=server,
+        store=store,
+        profile=profile,
+        printers=printers,
+        routing=routing,
+        access=access,
+        tls=tls,
     )
 
 

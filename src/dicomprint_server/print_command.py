@@ -3,7 +3,9 @@
 ``dicomprint print --host H --port P FILES...`` prints DICOM files (folders
 are searched recursively; files that are not DICOM or hold no image are
 skipped) on films of the chosen layout, one progress line per film.
-``dicomprint echo`` checks that a printer answers (C-ECHO).
+``dicomprint echo`` checks that a printer answers (C-ECHO). Both speak
+DICOM over TLS with ``--tls`` (and ``--tls-ca``, ``--tls-cert``,
+``--tls-key`` for the certificates).
 
 Register both with :func:`add_commands` on the ``dicomprint`` subparsers.
 """
@@ -105,6 +107,26 @@ def _add_peer_options(parser: argparse.ArgumentParser) -> None:
     peer.add_argument("--called-ae", default="PRINTSCP", help="printer AE title (PRINTSCP)")
     peer.add_argument("--calling-ae", default="DICOMPRINT", help="our AE title (DICOMPRINT)")
     peer.add_argument("--timeout", type=float, default=60.0, help="seconds per message (60)")
+    tls = parser.add_argument_group(
+        "TLS", "DICOM over TLS; any of these options turns it on. Files are PEM."
+    )
+    tls.add_argument("--tls", action="store_true", help="connect with TLS")
+    tls.add_argument(
+        "--tls-ca",
+        metavar="FILE",
+        help="CA certificates that signed the printer's certificate (default: the system's)",
+    )
+    tls.add_argument(
+        "--tls-cert", metavar="FILE", help="our certificate, for printers that require one"
+    )
+    tls.add_argument(
+        "--tls-key", metavar="FILE", help="our private key (if not in the --tls-cert file)"
+    )
+    tls.add_argument(
+        "--tls-server-name",
+        metavar="NAME",
+        help="the name the printer's certificate must have (default: --host)",
+    )
     parser.add_argument(
         "--log-level",
         type=str.upper,
@@ -123,7 +145,20 @@ def run_echo(args: argparse.Namespace) -> int:
 
     where = f"{args.called_ae}@{args.host}:{args.port}"
     try:
-        status = echo(args.host, args.port, args.called_ae, args.calling_ae, timeout=args.timeout)
+        tls = _tls_context(args)
+    except ValueError as exc:
+        print(f"dicomprint: {exc}", file=sys.stderr)
+        return 2
+    try:
+        status = echo(
+            args.host,
+            args.port,
+            args.called_ae,
+            args.calling_ae,
+            timeout=args.timeout,
+            tls=tls,
+            tls_server_name=args.tls_server_name,
+        )
     except PrintClientError as exc:
         print(f"dicomprint: C-ECHO {where}: {exc}", file=sys.stderr)
         return 1
@@ -139,6 +174,7 @@ def run_print(args: argparse.Namespace) -> int:
     try:
         film_box = _film_box(args)
         film_session = _attributes(args.film_session)
+        tls = _tls_context(args)
     except ValueError as exc:
         print(f"dicomprint: {exc}", file=sys.stderr)
         return 2
@@ -167,6 +203,8 @@ def run_print(args: argparse.Namespace) -> int:
         check_printer=not args.no_status_check,
         timeout=args.timeout,
         on_film=progress,
+        tls=tls,
+        tls_server_name=args.tls_server_name,
     )
     printed = skipped = failed = 0
     try:
@@ -204,6 +242,22 @@ def _configure_logging(level: str) -> None:
     from .cli import configure_logging  # here: cli imports this module
 
     configure_logging(level)
+
+
+def _tls_context(args: argparse.Namespace) -> Any:
+    """The client's TLS context from the --tls options, or None without them.
+
+    Raises ValueError (a :class:`~.tls.TlsError`) naming a file that cannot be used.
+    """
+    options = (args.tls_ca, args.tls_cert, args.tls_key, args.tls_server_name)
+    if not args.tls and not any(options):
+        return None
+    from .tls import TlsError, client_context
+
+    try:
+        return client_context(args.tls_ca, args.tls_cert, args.tls_key)
+    except TlsError as exc:
+        raise TlsError(f"TLS: {exc}") from None
 
 
 def _film_box(args: argparse.Namespace) -> dict[str, Any]:

@@ -17,6 +17,7 @@ Responded To.
 from __future__ import annotations
 
 import logging
+import ssl
 import threading
 from collections.abc import Callable, Iterable, Set
 from typing import Any
@@ -27,6 +28,7 @@ from pynetdicom import AE, evt
 
 from dicomprint import uids
 
+from .access import rejection_text
 from .client_reports import PrintClientError, PrinterEvent, PrintWarning, describe_status
 from .contexts import EXPLICIT_VR_LITTLE_ENDIAN, IMPLICIT_VR_LITTLE_ENDIAN, VERIFICATION
 
@@ -43,7 +45,8 @@ class PrintAssociation:
     """An established association with a print SCP.
 
     ``warn`` receives every warning (statuses, printer events); ``on_event``
-    every N-EVENT-REPORT, on pynetdicom's thread.
+    every N-EVENT-REPORT, on pynetdicom's thread. ``tls`` and
+    ``tls_server_name``: DICOM over TLS, as for :class:`~.client.PrintClient`.
     """
 
     def __init__(
@@ -58,6 +61,8 @@ class PrintAssociation:
         timeout: float,
         warn: Callable[[PrintWarning], None],
         on_event: Callable[[PrinterEvent], None],
+        tls: ssl.SSLContext | None = None,
+        tls_server_name: str | None = None,
     ) -> None:
         self.meta_sop_class = meta_sop_class
         self._warn_to = warn
@@ -78,11 +83,15 @@ class PrintAssociation:
             (evt.EVT_DIMSE_RECV, self._received),
             (evt.EVT_N_EVENT_REPORT, self._event_report),
         ]
-        self._assoc = ae.associate(host, port, ae_title=called_ae, evt_handlers=handlers)
+        self._assoc = ae.associate(
+            host,
+            port,
+            ae_title=called_ae,
+            evt_handlers=handlers,
+            **_tls_args(host, tls, tls_server_name),
+        )
         if not self._assoc.is_established:
-            assoc = self._assoc
-            how = "rejected" if assoc.is_rejected else "aborted" if assoc.is_aborted else "failed"
-            raise PrintClientError(f"association with {where} {how}", operation="A-ASSOCIATE")
+            raise association_error(self._assoc, where, tls=tls is not None)
         self.accepted = frozenset(cx.abstract_syntax for cx in self._assoc.accepted_contexts)
         if meta_sop_class not in self.accepted:
             self.release()
@@ -225,6 +234,29 @@ class PrintAssociation:
         return 0x0000, None  # (status, event reply): pynetdicom unpacks both
 
 
+def association_error(assoc: Any, where: str, *, tls: bool = False) -> PrintClientError:
+    """Why an association was not established, as a :class:`PrintClientError`.
+
+    A rejection names the A-ASSOCIATE-RJ's result, source and reason.
+    """
+    if assoc.is_rejected:
+        reply = assoc.acceptor.primitive
+        text = rejection_text(reply.result, reply.result_source, reply.diagnostic)
+        message = f"association with {where} rejected: {text}"
+    elif assoc.is_aborted:
+        message = f"association with {where} aborted"
+    else:
+        message = f"association with {where} failed"
+    if tls and not assoc.is_rejected:
+        message += " (no connection, or the TLS handshake failed: see the log)"
+    return PrintClientError(message, operation="A-ASSOCIATE")
+
+
+def _tls_args(host: str, tls: ssl.SSLContext | None, server_name: str | None) -> dict[str, Any]:
+    """``tls_args`` for ``AE.associate``: the context and the name the server's certificate has."""
+    return {} if tls is None else {"tls_args": (tls, server_name or host)}
+
+
 def echo(
     host: str,
     port: int = 104,
@@ -232,16 +264,21 @@ def echo(
     calling_ae: str = "DICOMPRINT",
     *,
     timeout: float = 30.0,
+    tls: ssl.SSLContext | None = None,
+    tls_server_name: str | None = None,
 ) -> int:
-    """C-ECHO the peer; returns its status (0 is success). No answer raises."""
+    """C-ECHO the peer; returns its status (0 is success). No answer raises.
+
+    ``tls``: a context from :func:`~.tls.client_context` for DICOM over TLS;
+    ``tls_server_name``: the name the server's certificate must have (the
+    host by default).
+    """
     ae = AE(ae_title=calling_ae)
     ae.acse_timeout = ae.dimse_timeout = ae.network_timeout = timeout
     ae.add_requested_context(VERIFICATION, TRANSFER_SYNTAXES)
-    assoc = ae.associate(host, port, ae_title=called_ae)
+    assoc = ae.associate(host, port, ae_title=called_ae, **_tls_args(host, tls, tls_server_name))
     if not assoc.is_established:
-        raise PrintClientError(
-            f"association with {called_ae}@{host}:{port} failed", operation="A-ASSOCIATE"
-        )
+        raise association_error(assoc, f"{called_ae}@{host}:{port}", tls=tls is not None)
     try:
         status = assoc.send_c_echo()
     finally:

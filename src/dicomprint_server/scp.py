@@ -35,6 +35,7 @@ from dicomprint.budget import PixelBudget
 from dicomprint.session import PrintCallback
 from dicomprint.store import StoreToFilm
 
+from .access import rejection_text
 from .events import EventOutbox, event_context
 from .routing import Route
 
@@ -42,6 +43,8 @@ log = logging.getLogger(__name__)
 
 #: Error Comment (0000,0902) is LO: at most 64 characters.
 _MAX_COMMENT = 64
+#: The A-ASSOCIATE-RJ fields of pynetdicom's A_ASSOCIATE primitive.
+_RJ_FIELDS = ("result", "result_source", "diagnostic")
 
 
 @define
@@ -199,13 +202,30 @@ class PrintSCP:
         )
 
     def _rejected(self, event: Any) -> None:
-        requestor = event.assoc.requestor
+        """One log line per rejected association: who, why, and the A-ASSOCIATE-RJ sent.
+
+        :mod:`.access` passes its reason as ``why``; pynetdicom's own
+        rejection (``[server] max_associations`` reached) comes without one.
+        """
+        assoc = event.assoc
+        request = assoc.requestor.primitive
+        calling = getattr(request, "calling_ae_title", None) or assoc.requestor.ae_title
+        called = getattr(request, "called_ae_title", None) or "?"
+        reply = assoc.acceptor.primitive  # the A-ASSOCIATE-RJ
+        result, source, reason = (getattr(reply, key, None) for key in _RJ_FIELDS)
+        why = getattr(event, "why", None)
+        if why is None and (source, reason) == (3, 2):
+            ae = assoc.ae
+            others = sum(1 for a in ae.active_associations if a.is_acceptor and a is not assoc)
+            limit = ae.maximum_associations
+            why = f"{others} associations open ([server] max_associations = {limit})"
         log.warning(
-            "association from %r@%s rejected (%d of at most %d associations open)",
-            requestor.ae_title,
-            requestor.address,
-            len(event.assoc.ae.active_associations),
-            event.assoc.ae.maximum_associations,
+            "association from %r@%s (called %r) rejected: %s; A-ASSOCIATE-RJ %s",
+            _printable(str(calling).strip()),
+            assoc.requestor.address,
+            _printable(str(called).strip()),
+            why or "no reason given",
+            rejection_text(result, source, reason) if None not in (result, source, reason) else "?",
         )
 
     def _ended(self, event: Any) -> None:

@@ -14,6 +14,7 @@ from dicomprint import Printer
 from dicomprint.backend import PrinterBackend
 from dicomprint.budget import PixelBudget
 
+from .access import AccessPolicy, start_server
 from .config import ServerConfig
 from .contexts import configure_ae
 from .failed_jobs import FailedJobs
@@ -64,6 +65,10 @@ class PrintServer:
         self.ae.acse_timeout = settings.acse_timeout
         self.ae.dimse_timeout = settings.dimse_timeout
         self.ae.network_timeout = settings.network_timeout
+        #: Who may associate ([access]); applied when an association is requested.
+        self.access = AccessPolicy.from_config(self.config)
+        #: The TLS context of [tls], or None.
+        self.ssl_context = self.config.tls.server_context() if self.config.tls.enabled else None
         self._server: Any = None
 
     def route_for(self, called_ae_title: str) -> Route:
@@ -81,19 +86,36 @@ class PrintServer:
     def start(self) -> PrintServer:
         """Listen in background threads; returns at once."""
         settings = self.config.server
-        handlers = [(evt.EVT_CONN_OPEN, _no_delay), *self.scp.handlers()]
-        self._server = self.ae.start_server(
-            (settings.host, settings.port), block=False, evt_handlers=handlers
+        handlers = [(evt.EVT_CONN_OPEN, _no_delay), *self.access.handlers(), *self.scp.handlers()]
+        self._server = start_server(
+            self.ae,
+            (settings.host, settings.port),
+            evt_handlers=handlers,
+            ssl_context=self.ssl_context,
+            handshake_timeout=settings.acse_timeout,
         )
         host, port = self.address
         log.info(
-            "%s listening on %s:%d (max %d associations, max PDU %d)",
+            "%s listening on %s:%d%s (max %d associations, max PDU %d)",
             settings.ae_title,
             host,
             port,
+            " with TLS" if self.ssl_context is not None else "",
             settings.max_associations,
             settings.max_pdu,
         )
+        tls = self.config.tls
+        if tls.enabled:
+            log.info(
+                "TLS %s or later, certificate %s, client certificates %s",
+                tls.minimum_version,
+                tls.certificate,
+                f"required (CAs {tls.ca_certificates})"
+                if tls.require_client_certificate
+                else "optional",
+            )
+        for rule in self.access.describe():
+            log.info("access: only %s", rule)
         routing = self.config.routing
         for name in self.routes:
             titles = sorted(t for t, n in routing.called_ae_titles.items() if n == name)
