@@ -1,7 +1,9 @@
 """The ``dicomprint`` command line.
 
 ``dicomprint serve`` runs the print server in the foreground until Ctrl-C or
-SIGTERM; ``dicomprint config`` prints the embedded default configuration;
+SIGTERM: the first stops it gracefully (:meth:`.PrintServer.shutdown`), the
+second aborts the associations still open, the third exits at once.
+``dicomprint config`` prints the embedded default configuration;
 ``dicomprint reprint`` prints failed jobs again. Further subcommands register
 themselves in :func:`build_parser`.
 """
@@ -10,13 +12,17 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
+import shlex
 import signal
 import sys
 import threading
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
 from .config import DEFAULT_CONFIG, LOG_LEVELS, ConfigError, load_config
+from .failed_jobs import FailedJobs
 from .print_command import add_commands as add_print_commands
 from .reprint import add_command as add_reprint_command
 
@@ -98,25 +104,71 @@ def run_serve(args: argparse.Namespace) -> int:
     except (OSError, ValueError) as exc:
         log.error("cannot start the server: %s", exc)
         return 1
-    stop = threading.Event()
+    # The handler only records the signal; the main thread acts on the list.
+    # (Logging or taking a lock in a handler can deadlock or fail when the
+    # signal interrupts the main thread in the middle of the same.)
+    received: list[str] = []
 
-    def request_stop(signum: int, frame: object) -> None:
-        log.info("signal %d: shutting down", signum)
-        stop.set()
+    def on_signal(signum: int, frame: object) -> None:
+        received.append(signal.Signals(signum).name)
 
     for name in ("SIGINT", "SIGTERM"):
         if hasattr(signal, name):
-            signal.signal(getattr(signal, name), request_stop)
+            signal.signal(getattr(signal, name), on_signal)
     directory = config.output.options.get("directory")
     if directory:
         log.info("output folder %s", Path(directory).absolute())
     log.info("failed jobs are kept in %s", config.server.failed_jobs.absolute())
+    log_kept_jobs(server.failed_jobs, args.config)
     try:
-        while not stop.wait(1.0):
-            pass
+        while not received:
+            time.sleep(0.2)
+        log.info(
+            "%s: shutting down (print jobs in progress get %g s; the signal again stops sooner)",
+            received[0],
+            config.server.shutdown_grace,
+        )
     finally:
-        server.shutdown()
+        # In a thread of its own: a shutdown can wait on a lock (a print in
+        # progress), and the main thread must stay free to handle the next
+        # signals, which Python only does between short waits.
+        stopping = threading.Thread(target=server.shutdown, name="shutdown")
+        stopping.start()
+        hurried = False
+        while stopping.is_alive():
+            stopping.join(0.2)
+            if len(received) >= 2 and not hurried:
+                hurried = True
+                log.warning("%s again: aborting the associations still open", received[1])
+                server.hurry()
+            if len(received) >= 3:
+                log.error(
+                    "%s a third time: exiting now, print jobs in progress are lost", received[2]
+                )
+                os._exit(1)
     return 0
+
+
+def log_kept_jobs(failed_jobs: FailedJobs, config_file: str | None) -> None:
+    """At start-up: the jobs kept from earlier failures, per printer, and how to print them."""
+    try:
+        counts = failed_jobs.counts()
+    except OSError as exc:
+        log.error("cannot read the failed-jobs folder %s: %s", failed_jobs.directory, exc)
+        return
+    command = "dicomprint reprint" + (
+        f" --config {shlex.quote(config_file)}" if config_file else ""
+    )
+    for printer, count in counts.items():
+        log.warning(
+            "%d failed job(s) of printer %r kept in %s: '%s --list' shows them, '%s' "
+            "prints them again",
+            count,
+            printer,
+            failed_jobs.directory / printer,
+            command,
+            command,
+        )
 
 
 def configure_logging(level: str) -> None:

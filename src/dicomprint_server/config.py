@@ -58,6 +58,13 @@ log_level = "INFO"
 # Jobs a printer backend failed to print are kept here (one folder per printer)
 # for "dicomprint reprint".
 failed_jobs = "failed-jobs"
+# Seconds a printer backend may take to print one job. Beyond it the N-ACTION
+# fails (0x0110, "printer did not answer within N s"), the job is kept for
+# "dicomprint reprint" and the printer's status turns to FAILURE.
+print_timeout = 120.0
+# Seconds SIGTERM or Ctrl-C gives associations with a print job in progress to
+# finish; idle associations are closed at once. A second signal stops sooner.
+shutdown_grace = 60.0
 
 [output]
 # The printer named "default". Backends: "jpeg" (JPEG or PNG files), "pdf",
@@ -186,6 +193,8 @@ class ServerSettings:
     network_timeout: float = field(default=300.0, validator=_in_range(0.1, 86400))
     log_level: str = field(default="INFO", converter=str.upper, validator=_one_of(*LOG_LEVELS))
     failed_jobs: Path = field(default=Path("failed-jobs"), converter=Path)
+    print_timeout: float = field(default=120.0, validator=_in_range(0.1, 86400))
+    shutdown_grace: float = field(default=60.0, validator=_in_range(0, 86400))
 
 
 @frozen

@@ -183,6 +183,13 @@ class FailedJobs:
                     found.append(folder)
         return sorted(found, key=lambda f: (f.name, f.parent.name))
 
+    def counts(self) -> dict[str, int]:
+        """The number of kept jobs of each printer that has any."""
+        found: dict[str, int] = {}
+        for folder in self.folders():
+            found[folder.parent.name] = found.get(folder.parent.name, 0) + 1
+        return dict(sorted(found.items()))
+
     def load(self, folder: str | Path, profile: PrinterProfile | None = None) -> FailedJob:
         """Read a job folder back: its films and a :class:`PrintJob` to print them with.
 

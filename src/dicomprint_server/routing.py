@@ -71,7 +71,12 @@ def build_routes(
             printer_backend = build_backend(settings)
         printer = Printer(settings.profile)
         on_print = print_callback(
-            printer_backend, printer, render, failed_jobs=failed_jobs, printer_name=name
+            printer_backend,
+            printer,
+            render,
+            failed_jobs=failed_jobs,
+            printer_name=name,
+            timeout=config.server.print_timeout,
         )
         routes[name] = Route(name, printer, on_print, printer_backend)
     return routes

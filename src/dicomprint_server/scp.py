@@ -22,6 +22,7 @@ from __future__ import annotations
 import itertools
 import logging
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -58,6 +59,16 @@ class AssociationState:
     outbox: EventOutbox | None = None
     unsubscribe: Callable[[], None] | None = None
     lock: threading.Lock = field(factory=threading.Lock)
+    #: time.monotonic() of the last request (or of the acceptance).
+    last_request: float = field(factory=time.monotonic)
+    #: The server is closing this association: further requests fail.
+    closing: bool = False
+
+    def holds_job(self) -> bool:
+        """A print job in progress: a film session, or objects received with C-STORE."""
+        return self.session.film_session is not None or bool(
+            self.store.images or self.store.reports
+        )
 
 
 def _printable(text: str) -> str:
@@ -140,6 +151,38 @@ class PrintSCP:
         self.sweep()
         with self._lock:
             return len(self._states)
+
+    def close_idle(self, quiet: float) -> int:
+        """Abort the associations with no print job in progress; return how many.
+
+        For a shutdown. An association is left alone while a request is being
+        handled, while it holds a film session or objects received with
+        C-STORE (:meth:`AssociationState.holds_job`), and for ``quiet``
+        seconds after its last request (an SCU that has just connected, or
+        is between two requests of its job, is about to send the next one).
+        """
+        with self._lock:
+            states = list(self._states.items())
+        closed = 0
+        for assoc, state in states:
+            if not state.lock.acquire(blocking=False):
+                continue  # a request in progress
+            try:
+                idle = not state.holds_job() and time.monotonic() - state.last_request >= quiet
+                state.closing = state.closing or idle
+            finally:
+                state.lock.release()
+            if idle:
+                log.info("%s: closed for shutdown (no print job in progress)", state.label)
+                assoc.abort()
+                closed += 1
+        return closed
+
+    def busy_labels(self) -> list[str]:
+        """The associations still open, each with what it is doing."""
+        with self._lock:
+            states = list(self._states.values())
+        return [f"{s.label} ({'print job' if s.holds_job() else 'idle'})" for s in states]
 
     def sweep(self) -> None:
         """End the states of associations that died without an event.
@@ -283,6 +326,9 @@ class PrintSCP:
             except Exception as exc:  # undecodable data set
                 raise PrintError(Status.CANNOT_UNDERSTAND, f"cannot decode: {exc}") from exc
             with state.lock:
+                if state.closing:
+                    raise PrintError(Status.PROCESSING_FAILURE, "the server is shutting down")
+                state.last_request = time.monotonic()
                 state.store.add(dataset)
         except PrintError as exc:
             log.warning("%s: C-STORE %s -> %s", label, sop_class, exc)
@@ -376,6 +422,9 @@ class PrintSCP:
             return status_dataset(Status.PROCESSING_FAILURE, "association has ended"), None
         try:
             with state.lock:
+                if state.closing:
+                    raise PrintError(Status.PROCESSING_FAILURE, "the server is shutting down")
+                state.last_request = time.monotonic()
                 reply = call(state)
         except PrintError as exc:
             log.warning("%s: %s %s -> %s %s", state.label, what, uid, exc.status, exc.comment)

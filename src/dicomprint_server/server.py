@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import socket
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -70,6 +71,8 @@ class PrintServer:
         #: The TLS context of [tls], or None.
         self.ssl_context = self.config.tls.server_context() if self.config.tls.enabled else None
         self._server: Any = None
+        self._hurry = threading.Event()
+        self._stop_lock = threading.Lock()
 
     def route_for(self, called_ae_title: str) -> Route:
         """The printer an association calling ``called_ae_title`` prints on."""
@@ -130,28 +133,76 @@ class PrintServer:
                 )
         return self
 
-    def shutdown(self, grace: float = 5.0) -> None:
-        """Stop listening; give open associations ``grace`` seconds, then abort them."""
-        if self._server is None:
+    def shutdown(self, grace: float | None = None) -> None:
+        """Stop: refuse new associations at once, let print jobs in progress finish.
+
+        The listening socket is closed first. Associations with no print job
+        in progress (no request being handled, no film session, nothing
+        received with C-STORE, no request for a second) are closed with an
+        A-ABORT. The others get ``grace`` seconds (default ``[server]
+        shutdown_grace``) to finish: an N-ACTION being printed completes, an
+        association that releases prints what it received with C-STORE.
+        Whatever is still open then is aborted; what it had received with
+        C-STORE still prints, and a request in progress is waited for (at
+        most ``print_timeout`` for a print). :meth:`hurry` ends the grace early.
+        """
+        with self._stop_lock:  # one shutdown at a time; a second call returns at once
+            server, self._server = self._server, None
+        if server is None:
             return
-        self._server.shutdown()
-        deadline = time.monotonic() + grace
+        grace = self.config.server.shutdown_grace if grace is None else grace
+        server.shutdown()  # new connections are refused from here on
+        started = time.monotonic()
+        deadline = started + grace
+        open_now = self.scp.busy_labels()
+        if open_now:
+            log.info(
+                "stopped listening; waiting up to %g s for %d open association(s): %s",
+                grace,
+                len(open_now),
+                ", ".join(open_now),
+            )
         while self.ae.active_associations and time.monotonic() < deadline:
-            time.sleep(0.05)
+            self.scp.close_idle(_QUIET)
+            if self._hurry.wait(0.05):
+                break
         remaining = self.ae.active_associations
         if remaining:
-            log.warning("aborting %d open association(s)", len(remaining))
-        self.ae.shutdown()  # aborts what is left
+            log.warning(
+                "aborting %d association(s) still open after %.0f s: %s",
+                len(remaining),
+                time.monotonic() - started,
+                ", ".join(self.scp.busy_labels()) or "negotiating",
+            )
+        self.ae.shutdown()  # aborts what is left; store-to-film still prints what it received
         for assoc in remaining:
             assoc.join(timeout=max(0.1, deadline + 2.0 - time.monotonic()))
-        self._server = None
+        for name, route in self.routes.items():
+            hung_jobs = getattr(route.on_print, "hung_jobs", None)
+            for job_id, seconds in hung_jobs() if hung_jobs else ():
+                log.warning(
+                    "printer %r has not answered on job %s for %.0f s; the job is kept for "
+                    "'dicomprint reprint'",
+                    name,
+                    job_id,
+                    seconds,
+                )
         log.info("server stopped")
+
+    def hurry(self) -> None:
+        """End the grace period of a :meth:`shutdown` in progress: abort what is still open."""
+        self._hurry.set()
 
     def __enter__(self) -> PrintServer:
         return self.start()
 
     def __exit__(self, *exc_info: object) -> None:
         self.shutdown()
+
+
+#: Seconds without a request after which an association with no print job is
+#: closed by a shutdown (an SCU in the middle of its work sends sooner).
+_QUIET = 1.0
 
 
 def _no_delay(event: Any) -> None:

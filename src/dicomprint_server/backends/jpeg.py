@@ -16,9 +16,11 @@ Layout::
   the file's comment; ``"files"`` writes one file per printed sheet, in
   the job's collation order, named ``..._<film>_c<copy>``.
 
-Each file is encoded in memory, written to a hidden temporary file in the
-same folder, fsynced, renamed over its final name with :func:`os.replace`
-and the folder fsynced: a film is either complete or absent.
+A missing output folder (deleted while the server runs, or never made) is
+created again, with a warning in the log. Each file is encoded in memory,
+written to a hidden temporary file in the same folder, fsynced, renamed
+over its final name with :func:`os.replace` and the folder fsynced: a film
+is either complete or absent.
 """
 
 from __future__ import annotations
@@ -84,8 +86,7 @@ class JpegPrinter:
     def print_films(self, films: Sequence[Film], job: PrintJob) -> None:
         if not films:
             return
-        folder = self.directory / folder_name(job.calling_ae_title)
-        folder.mkdir(parents=True, exist_ok=True)
+        folder = ensure_folder(self.directory, folder_name(job.calling_ae_title))
         stamp = job.created.strftime("%Y%m%dT%H%M%S_%fZ")
         written = []
         for stem, film, comment in self._sheets(films, job):
@@ -138,6 +139,21 @@ def _comment(film: Film, number: int, total: int, copies: str) -> str:
         f"label={film.film_session_label.strip()} job={film.job_id}"
     )
     return "".join(ch if " " <= ch <= "~" else "?" for ch in text)
+
+
+def ensure_folder(directory: Path, name: str) -> Path:
+    """``directory / name``, created if missing; an output folder that has gone is re-created.
+
+    A deleted output folder is made again (with its parents) and a warning
+    logged, so printing goes on; a folder that cannot be made raises OSError.
+    """
+    folder = directory / name
+    if folder.is_dir():
+        return folder
+    if not directory.is_dir():
+        log.warning("output folder %s is missing: creating it", directory)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
 
 def write_atomic(target: Path, data: bytes, *, fsync: bool = True) -> None:
