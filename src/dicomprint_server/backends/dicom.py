@@ -47,7 +47,7 @@ from ..contexts import (
     IMPLICIT_VR_LITTLE_ENDIAN,
 )
 from ._options import OptionError, build, in_range
-from .jpeg import folder_name, fsync_directory, job_tag, write_atomic
+from .jpeg import ensure_folder, folder_name, fsync_directory, job_tag, write_atomic
 
 log = logging.getLogger(__name__)
 
@@ -120,8 +120,7 @@ class DicomPrinter:
             self.send(datasets)
 
     def write(self, datasets: Sequence[Dataset], job: PrintJob) -> list[Path]:
-        folder = Path(self.directory) / folder_name(job.calling_ae_title)
-        folder.mkdir(parents=True, exist_ok=True)
+        folder = ensure_folder(Path(self.directory), folder_name(job.calling_ae_title))
         stamp = job.created.strftime("%Y%m%dT%H%M%S_%fZ")
         written = []
         for ds in datasets:

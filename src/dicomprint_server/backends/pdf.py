@@ -38,7 +38,7 @@ from dicomprint.film import Film
 from dicomprint.job import PrintJob
 
 from ._options import build, in_range, one_of
-from .jpeg import folder_name, fsync_directory, job_tag, write_atomic
+from .jpeg import ensure_folder, folder_name, fsync_directory, job_tag, write_atomic
 
 log = logging.getLogger(__name__)
 
@@ -123,8 +123,7 @@ class PdfPrinter:
     def print_films(self, films: Sequence[Film], job: PrintJob) -> None:
         if not films:
             return
-        folder = self.directory / folder_name(job.calling_ae_title)
-        folder.mkdir(parents=True, exist_ok=True)
+        folder = ensure_folder(self.directory, folder_name(job.calling_ae_title))
         target = folder / self.file_name(job)
         write_atomic(target, self.encode(films, job), fsync=self.fsync)
         if self.fsync:
