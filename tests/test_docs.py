@@ -97,11 +97,11 @@ def test_composite_figures_are_the_kept_run():
     ]
     text = (DOCS / "benchmarks.md").read_text(encoding="utf-8")
     assert f"median of {run['repeat']} runs" in text
-    assert run["targets"] == {
-        "faster_than_every_baseline": True,
-        "ct_within_3x_floor": False,
-        "peak_memory_within_budget": True,
-    }, "the targets changed: update the sentence on the page"
+    assert run["targets"]["faster_than_every_baseline"], "update the targets sentence"
+    assert run["targets"]["peak_memory_within_budget"], "update the targets sentence"
+    # The CT ratio is at the edge of its 3x target: the page states this run's.
+    ct = next(case for case in run["cases"] if case["case"].startswith("3x4 CT"))
+    assert f"({ct['x_floor']:.2f} in\nthis run" in text
 
 
 def test_server_figures_are_the_kept_run():
