@@ -1063,7 +1063,10 @@ SCENARIOS: dict[tuple[str, int], Callable[[], object]] = {
 
 #: Statuses the pynetdicom adapter alone returns: exercised over the network
 #: (below) or, for a defensive path, named here with the reason.
-OVER_THE_NETWORK = {("any request", 0x0110)}
+OVER_THE_NETWORK = {
+    ("any request", 0x0110),
+    ("C-STORE", 0x0122),  # test_scp_properties: a C-STORE of a print SOP class
+}
 UNREACHABLE = {
     ("C-STORE", 0x0110): "a C-STORE handled after its association ended (defensive)",
 }

@@ -39,6 +39,14 @@ class PixelBudget:
         with self._lock:
             return sum(self._held.values())
 
+    def check(self, owner: object, nbytes: int) -> None:
+        """Raise BudgetExceededError if ``owner`` could not hold ``nbytes`` now (no change)."""
+        with self._lock:
+            others = sum(held for key, held in self._held.items() if key is not owner)
+            current = self._held.get(owner, 0)
+            if nbytes > current and others + nbytes > self.limit:
+                raise BudgetExceededError(nbytes - current, others + current, self.limit)
+
     def update(self, owner: object, nbytes: int) -> None:
         """Set what ``owner`` holds; raise BudgetExceededError (changing nothing) on overflow."""
         with self._lock:

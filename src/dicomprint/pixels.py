@@ -107,9 +107,15 @@ def parse_image_sequence(value: Any, profile: PrinterProfile, *, color: bool) ->
             raise _invalid(f"High Bit {high_bit} must be Bits Stored - 1")
     if representation != 0:
         raise _invalid("Pixel Representation must be 0 (unsigned)")
+    if rows < 1 or columns < 1:
+        raise _invalid(f"image of {columns}x{rows} pixels is empty")
     limit = profile.max_image_dimension
-    if not (0 < rows <= limit and 0 < columns <= limit):
-        raise _invalid(f"image of {columns}x{rows} pixels is outside 1..{limit}")
+    if rows > limit or columns > limit:
+        # A legal image this printer cannot hold, like too many pixel bytes.
+        raise PrintError(
+            Status.RESOURCE_LIMITATION,
+            f"image of {columns}x{rows} pixels: this printer takes at most {limit}x{limit}",
+        )
 
     aspect = (1, 1)
     if "PixelAspectRatio" in item:

@@ -99,7 +99,18 @@ class StoreToFilm:
             return
         if "PixelData" not in dataset and "FloatPixelData" not in dataset:
             raise PrintError(Status.DATASET_DOES_NOT_MATCH_SOP_CLASS, "no pixel data to print")
-        frames = int(dataset.get("NumberOfFrames") or 1) if self.all_frames else 1
+        try:
+            frames = int(dataset.get("NumberOfFrames") or 1) if self.all_frames else 1
+        except Exception as exc:  # undecodable values raise many kinds
+            raise PrintError(Status.CANNOT_UNDERSTAND, f"Number of Frames: {exc}") from exc
+        if self.budget is not None:
+            # Refuse what cannot be held before decoding it: decoding takes
+            # many times the image's size in working memory.
+            held = sum(stored.image.pixels.nbytes for stored in self.images)
+            try:
+                self.budget.check(self, held + max(1, frames) * self._held_estimate(dataset))
+            except BudgetExceededError as exc:
+                raise PrintError(Status.OUT_OF_RESOURCES, str(exc)) from exc
         prepared = []
         for frame in range(max(1, frames)):
             try:
@@ -118,6 +129,21 @@ class StoreToFilm:
             except BudgetExceededError as exc:
                 raise PrintError(Status.OUT_OF_RESOURCES, str(exc)) from exc
         self.images.extend(prepared)
+
+    def _held_estimate(self, dataset: Dataset) -> int:
+        """Bytes one frame will hold once prepared (0 when its size is unreadable)."""
+        try:
+            rows, columns = int(dataset.Rows), int(dataset.Columns)
+            samples = int(dataset.get("SamplesPerPixel") or 1)
+            photometric = str(dataset.get("PhotometricInterpretation", "")).strip()
+        except Exception:  # undecodable values raise many kinds
+            return 0  # decoding will say what is wrong
+        limit = self.profile.max_image_dimension
+        if max(rows, columns) > limit:  # reduced to fit
+            scale = limit / max(rows, columns)
+            rows, columns = round(rows * scale), round(columns * scale)
+        color = samples == 3 or photometric == "PALETTE COLOR"
+        return max(0, rows) * max(0, columns) * (3 if color else 2)
 
     def _report_pages(self, dataset: Dataset) -> Iterator[np.ndarray]:
         width, height = film_size_px(

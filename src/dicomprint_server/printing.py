@@ -50,6 +50,11 @@ Renderer = Callable[[PrintJob], tuple[list[Film], list[Status]]]
 #: Printer Status Info (PS3.3 C.13.9.1 defined term) while output fails.
 FAILURE_INFO = "CHECK PRINTER"
 _RESOURCE_ERRNOS = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)}
+#: Jobs rendered at the same time, server-wide (the backend calls are not
+#: limited). Rendering a film takes several times its pixels in working
+#: memory and is CPU-bound: this bounds memory when many associations print
+#: at once, at no cost in speed.
+RENDERING = threading.BoundedSemaphore(2)
 
 
 def _default_renderer() -> Renderer:
@@ -172,7 +177,8 @@ class BackendPrint:
     def __call__(self, job: PrintJob) -> Status | None:
         name = self.printer_name
         try:
-            films, warnings = self.render(job)
+            with RENDERING:
+                films, warnings = self.render(job)
         except PrintError:
             raise
         except Exception as exc:  # a renderer bug must not look like success

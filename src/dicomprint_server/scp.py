@@ -38,12 +38,18 @@ from dicomprint.store import StoreToFilm
 
 from .access import rejection_text
 from .events import EventOutbox, event_context
+from .guard import bound_reads, guard
 from .routing import Route
 
 log = logging.getLogger(__name__)
 
 #: Error Comment (0000,0902) is LO: at most 64 characters.
 _MAX_COMMENT = 64
+#: Images received with C-STORE decoded at the same time, server-wide. Decoding
+#: takes many times the image's size in working memory (float arrays of the
+#: modality and VOI stages), so it is what bounds memory when many storage
+#: associations send at once; it is CPU-bound, so more would not be faster.
+PARALLEL_DECODES = 2
 #: The A-ASSOCIATE-RJ fields of pynetdicom's A_ASSOCIATE primitive.
 _RJ_FIELDS = ("result", "result_source", "diagnostic")
 
@@ -126,12 +132,14 @@ class PrintSCP:
         else:
             self.router = router
         self.store_all_frames = store_all_frames
+        self._decoding = threading.BoundedSemaphore(PARALLEL_DECODES)
         self._states: dict[Any, AssociationState] = {}
         self._lock = threading.Lock()
         self._numbers = itertools.count(1)
 
     def handlers(self) -> list[tuple[Any, Callable[..., Any]]]:
         return [
+            (evt.EVT_CONN_OPEN, self._connected),
             (evt.EVT_ACCEPTED, self._accepted),
             (evt.EVT_REJECTED, self._rejected),
             (evt.EVT_RELEASED, self._ended),
@@ -198,9 +206,23 @@ class PrintSCP:
 
     # -- Association life cycle --------------------------------------------
 
+    def _connected(self, event: Any) -> None:
+        assoc = event.assoc
+
+        def label() -> str:
+            state = self._state(assoc)
+            return state.label if state else _printable(assoc.requestor.ae_title)
+
+        # Requests pynetdicom would abort on or leave unanswered get a status;
+        # receiving one message is bounded in time and size.
+        limit = self.budget.limit if self.budget is not None else None
+        guard(assoc, label, max_message_bytes=limit)
+        bound_reads(assoc, assoc.acse_timeout)  # until negotiated
+
     def _accepted(self, event: Any) -> None:
         self.sweep()
         assoc = event.assoc
+        bound_reads(assoc, assoc.network_timeout)
         calling = assoc.requestor.ae_title
         called = called_ae_title(assoc)
         label = f"#{next(self._numbers)} {_printable(calling)}@{assoc.requestor.address}"
@@ -329,7 +351,8 @@ class PrintSCP:
                 if state.closing:
                     raise PrintError(Status.PROCESSING_FAILURE, "the server is shutting down")
                 state.last_request = time.monotonic()
-                state.store.add(dataset)
+                with self._decoding:
+                    state.store.add(dataset)
         except PrintError as exc:
             log.warning("%s: C-STORE %s -> %s", label, sop_class, exc)
             return status_dataset(exc.status, exc.comment)
