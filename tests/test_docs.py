@@ -121,6 +121,36 @@ def test_server_figures_are_the_kept_run():
     assert f"{run['films']['dicomprint']['films']} films" in text
 
 
+def test_memory_figures_are_the_kept_run():
+    run = json.loads((DOCS / "benchmarks" / "memory.json").read_text())
+    lines = (DOCS / "reliability.md").read_text(encoding="utf-8").splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("| scenario |"))
+    rows = []
+    for line in lines[start + 2 :]:
+        if not line.startswith("|"):
+            break
+        rows.append([cell.strip() for cell in line.strip().strip("|").split("|")])
+    expected = []
+    for case in run["scenarios"]:
+        budget = case["max_pixel_bytes"] or run["default_max_pixel_bytes"]
+        budget_text = f"{budget // 2**30} GiB" if budget >= 2**30 else f"{budget // 2**20} MiB"
+        expected.append(
+            [
+                case["scenario"],
+                budget_text,
+                str(case["images_accepted"]),
+                f"{case['pixel_bytes_held_at_once'] / 1e6:.1f}",
+                f"{case['peak_bytes'] / 1e6:.1f}",
+                f"{case['load_bytes'] / 1e6:.1f}",
+                ", ".join(f"{code} x{count}" for code, count in case["statuses"].items()),
+            ]
+        )
+    assert rows == expected
+    small = run["scenarios"][-1]
+    assert small["pixel_bytes_held_at_once"] <= small["max_pixel_bytes"]
+    assert {"0xA700", "0xC605"} <= set(small["statuses"])
+
+
 @pytest.mark.parametrize("page", sorted(p.name for p in DOCS.glob("*.md")))
 def test_pages_link_only_to_files_that_exist(page):
     text = (DOCS / page).read_text(encoding="utf-8")
