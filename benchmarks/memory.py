@@ -54,6 +54,7 @@ from pynetdicom import AE, evt
 from pynetdicom import _config as pynetdicom_config
 
 from dicomprint import uids
+from server import cpu_name  # benchmarks/server.py: this folder is on sys.path
 
 GRAY = uids.BasicGrayscalePrintManagementMeta
 CR = "1.2.840.10008.5.1.4.1.1.1"
@@ -385,7 +386,7 @@ def run(args: argparse.Namespace) -> dict:
         ),
     ]
     results: dict = {
-        "machine": f"{platform.machine()} {_cpu_name()}".strip(),
+        "machine": f"{platform.machine()} {cpu_name()}".strip(),
         "python": platform.python_version(),
         "image": {
             "rows": args.rows,
@@ -423,16 +424,6 @@ def run(args: argparse.Namespace) -> dict:
             else:
                 raise RuntimeError(f"{name}: the SCU lost a response {ATTEMPTS} times")
     return results
-
-
-def _cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return ""
 
 
 def report(results: dict) -> str:

@@ -262,7 +262,7 @@ def run(args: argparse.Namespace) -> dict:
     if DCMPRSCP.exists() and not args.no_dcmtk:
         servers["dcmprscp"] = dcmtk_server
     results: dict = {
-        "machine": f"{platform.machine()} {platform.processor()} {_cpu_name()}".strip(),
+        "machine": f"{platform.machine()} {platform.processor()} {cpu_name()}".strip(),
         "python": platform.python_version(),
         "films": {},
         "receive": {},
@@ -288,7 +288,7 @@ def run(args: argparse.Namespace) -> dict:
     return results
 
 
-def _cpu_name() -> str:
+def cpu_name() -> str:
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("model name"):

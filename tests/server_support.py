@@ -28,10 +28,13 @@ WAIT = 10.0
 
 
 @contextlib.contextmanager
-def running_server(tmp_path: Path, **overrides: Any) -> Iterator[PrintServer]:
+def running_server(
+    tmp_path: Path, *, config_path: Path | None = None, **overrides: Any
+) -> Iterator[PrintServer]:
     """A server on a free loopback port, writing under ``tmp_path/filmbox``.
 
-    Jobs a backend fails on are kept in ``tmp_path/failed-jobs``.
+    Jobs a backend fails on are kept in ``tmp_path/failed-jobs``;
+    ``config_path`` is a configuration file the overrides are laid over.
     """
     options = {
         "port": 0,
@@ -41,7 +44,7 @@ def running_server(tmp_path: Path, **overrides: Any) -> Iterator[PrintServer]:
     }
     options.update(overrides)
     kwargs = {k: options.pop(k) for k in ("backend", "render") if k in options}
-    server = PrintServer(load_config(overrides=options), **kwargs).start()
+    server = PrintServer(load_config(config_path, options), **kwargs).start()
     try:
         yield server
     finally:

@@ -18,9 +18,9 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from pynetdicom import AE
 
-from dicomprint_server import PrintServer, load_config
+from dicomprint_server import PrintServer
 from dicomprint_server.contexts import VERIFICATION
-from server_support import WAIT
+from server_support import WAIT, running_server
 
 # -- A private PKI ------------------------------------------------------------------
 
@@ -180,18 +180,8 @@ def configured_server(tmp_path: Path, toml: str = "", **overrides: Any) -> Itera
     """A server on a free loopback port with ``toml`` as its configuration file."""
     path = tmp_path / "server.toml"
     path.write_text(toml)
-    options = {
-        "port": 0,
-        "host": "127.0.0.1",
-        "output": str(tmp_path / "filmbox"),
-        "failed_jobs": str(tmp_path / "failed-jobs"),
-    }
-    options.update(overrides)
-    server = PrintServer(load_config(path, options)).start()
-    try:
+    with running_server(tmp_path, config_path=path, **overrides) as server:
         yield server
-    finally:
-        server.shutdown(grace=1.0)
 
 
 def associate(

@@ -42,18 +42,12 @@ class PixelBudget:
     def check(self, owner: object, nbytes: int) -> None:
         """Raise BudgetExceededError if ``owner`` could not hold ``nbytes`` now (no change)."""
         with self._lock:
-            others = sum(held for key, held in self._held.items() if key is not owner)
-            current = self._held.get(owner, 0)
-            if nbytes > current and others + nbytes > self.limit:
-                raise BudgetExceededError(nbytes - current, others + current, self.limit)
+            self._refuse_overflow(owner, nbytes)
 
     def update(self, owner: object, nbytes: int) -> None:
         """Set what ``owner`` holds; raise BudgetExceededError (changing nothing) on overflow."""
         with self._lock:
-            others = sum(held for key, held in self._held.items() if key is not owner)
-            current = self._held.get(owner, 0)
-            if nbytes > current and others + nbytes > self.limit:
-                raise BudgetExceededError(nbytes - current, others + current, self.limit)
+            self._refuse_overflow(owner, nbytes)
             if nbytes:
                 self._held[owner] = nbytes
             else:
@@ -61,3 +55,10 @@ class PixelBudget:
 
     def release(self, owner: object) -> None:
         self.update(owner, 0)
+
+    def _refuse_overflow(self, owner: object, nbytes: int) -> None:
+        """Raise if ``owner`` growing to ``nbytes`` would exceed the limit (lock held)."""
+        others = sum(held for key, held in self._held.items() if key is not owner)
+        current = self._held.get(owner, 0)
+        if nbytes > current and others + nbytes > self.limit:
+            raise BudgetExceededError(nbytes - current, others + current, self.limit)
