@@ -145,9 +145,12 @@ def test_transfer_syntaxes(server, tmp_path):
     objects.append(j2k)
     statuses = send(server.address, objects, calling="SYNTAXES")
     assert statuses == [0, 0, 0]
-    (film,) = films(tmp_path, "SYNTAXES", 1)
-    left_to_right = brightness_grid(film, 1, 3)[2, 0]
-    assert left_to_right > 30  # the JPEG 2000 ramp printed in the third box
+    # Three images print one film each, in the order received.
+    implicit, explicit, jpeg2000 = films(tmp_path, "SYNTAXES", 3)
+    for film in (implicit, explicit):
+        assert brightness_grid(film, 1, 3)[1, 0] > 200  # the white CT fills the middle
+    left, _, right = brightness_grid(jpeg2000, 3, 1)[0]
+    assert right > left + 30  # the JPEG 2000 ramp, dark to light
 
 
 def test_a_report_prints_as_text_on_8x10(server, tmp_path):
