@@ -39,6 +39,7 @@ from pynetdicom import AE, evt
 from pynetdicom import _config as pynetdicom_config
 
 from dicomprint import uids
+from dicomprint_server.connection import no_delay, requestor_guard
 
 DCMPRSCP = Path("/usr/bin/dcmprscp")
 GRAY = uids.BasicGrayscalePrintManagementMeta
@@ -100,12 +101,6 @@ def make_image(rows: int, columns: int, seed: int) -> np.ndarray:
     return (ramp + rng.integers(0, 96, (rows, columns))).astype(np.uint16)
 
 
-def no_delay(event) -> None:
-    # Without TCP_NODELAY every two-PDU request waits for a delayed ACK: that
-    # would measure the SCU's Nagle latency, not the server.
-    event.assoc.dul.socket.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-
 class Scu:
     """One association of a pynetdicom print SCU."""
 
@@ -118,7 +113,8 @@ class Scu:
             port,
             ae_title="PRINTSCP",
             max_pdu=0,
-            evt_handlers=[(evt.EVT_CONN_OPEN, no_delay)],
+            # TCP_NODELAY, or the SCU's Nagle latency would be measured.
+            evt_handlers=[(evt.EVT_CONN_OPEN, no_delay), requestor_guard()],
         )
         if not self.assoc.is_established:
             raise RuntimeError(f"association with port {port} failed")

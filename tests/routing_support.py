@@ -11,11 +11,12 @@ from typing import Any
 import numpy as np
 from pydicom import Dataset
 from pydicom.tag import Tag
-from pynetdicom import AE, evt
+from pynetdicom import AE
 
 from dicomprint import uids
 from dicomprint.uids import new_uid
 from dicomprint_server import PrintServer, load_config
+from dicomprint_server.connection import requestor_guard
 from dicomprint_server.contexts import EXPLICIT_VR_LITTLE_ENDIAN, IMPLICIT_VR_LITTLE_ENDIAN
 from print_requests import film_box_request, grayscale_item, image_box_request
 
@@ -48,15 +49,14 @@ class Scu:
         self.assoc = self.ae.associate(
             *address,
             ae_title=called,
-            evt_handlers=[(evt.EVT_N_EVENT_REPORT, self._event)],
+            evt_handlers=[requestor_guard(self._event)],
         )
         assert self.assoc.is_established
 
-    def _event(self, event: Any) -> tuple[int, None]:
+    def _event(self, sop_class: str, event_type: int, info: Dataset) -> None:
         with self._arrived:
-            self.events.append((event.event_type, event.event_information))
+            self.events.append((event_type, info))
             self._arrived.notify_all()
-        return 0x0000, None
 
     def wait_for_events(self, count: int) -> list[tuple[int, Dataset]]:
         with self._arrived:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import re
-import socket
 import subprocess
 import sys
 import threading
@@ -19,6 +18,7 @@ from pynetdicom import AE, evt
 
 from dicomprint import uids
 from dicomprint_server import PrintServer, load_config
+from dicomprint_server.connection import no_delay, requestor_guard
 from dicomprint_server.contexts import EXPLICIT_VR_LITTLE_ENDIAN, IMPLICIT_VR_LITTLE_ENDIAN
 
 GRAY = uids.BasicGrayscalePrintManagementMeta
@@ -51,11 +51,6 @@ def running_server(
         server.shutdown(grace=1.0)
 
 
-def no_delay(event: Any) -> None:
-    """TCP_NODELAY on the SCU's socket: no delayed-ACK wait between PDUs."""
-    event.assoc.dul.socket.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-
 class PrintClient:
     """A pynetdicom print SCU on one association, with the replies' command sets."""
 
@@ -82,7 +77,7 @@ class PrintClient:
         handlers = [
             (evt.EVT_CONN_OPEN, no_delay),
             (evt.EVT_DIMSE_RECV, self._received),
-            (evt.EVT_N_EVENT_REPORT, self._event_report),
+            requestor_guard(self._event_report),
         ]
         self.assoc = self.ae.associate(
             address[0],
@@ -96,11 +91,10 @@ class PrintClient:
     def _received(self, event: Any) -> None:
         self.last_command = event.message.command_set
 
-    def _event_report(self, event: Any) -> tuple[int, None]:
+    def _event_report(self, sop_class: str, event_type: int, info: Dataset) -> None:
         with self.event_arrived:
-            self.events.append((event.event_type, event.event_information))
+            self.events.append((event_type, info))
             self.event_arrived.notify_all()
-        return 0x0000, None
 
     def wait_for_events(self, count: int) -> list[tuple[int, Dataset]]:
         with self.event_arrived:

@@ -6,6 +6,8 @@ the server received: film boxes, image box positions, pixels, copies.
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import pytest
 from pydicom import Dataset
@@ -301,6 +303,42 @@ def test_printer_events_received_while_printing(tmp_path):
         "N-EVENT-REPORT Printer SOP Class: FAILURE (FILM JAM)"
     ]
     assert len(backend.jobs) == 1
+
+
+def test_requests_crossing_printer_events_complete(tmp_path):
+    # Status changes every 2 ms for 1 s cross the client's requests: each is
+    # answered, and the events' information arrives decoded (see also
+    # test_server_dimse.py::test_requests_crossing_printer_events_are_answered).
+    changes = 500
+    with serving(tmp_path, render=no_render) as server, connect(server) as client:
+
+        def change_status() -> None:
+            pause = threading.Event()
+            for n in range(changes):
+                server.printer.set_status(*(("WARNING", "FILM JAM") if n % 2 else ("NORMAL",)))
+                pause.wait(0.002)
+
+        answers, errors = [], []
+
+        def ask_status() -> None:
+            try:
+                while changer.is_alive() or len(answers) < 20:
+                    answers.append(str(client.printer_status().PrinterStatus))
+            except Exception as exc:  # reported below
+                errors.append(exc)
+
+        changer = threading.Thread(target=change_status, daemon=True)
+        asker = threading.Thread(target=ask_status, daemon=True)
+        changer.start()
+        asker.start()
+        asker.join(timeout=120)
+        assert not asker.is_alive(), "a request crossing an event was never answered"
+        assert errors == []
+        assert set(answers) <= {"NORMAL", "WARNING"} and len(answers) >= 20
+        # Events still flow afterwards.
+        server.printer.set_status("FAILURE", "LAST ONE")
+        assert wait_until(lambda: any(e.status_info == "LAST ONE" for e in client.events))
+        assert len(client.events) <= changes + 1
 
 
 def test_prints_to_jpeg_files_end_to_end(tmp_path):

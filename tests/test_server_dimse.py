@@ -5,6 +5,10 @@ session, film box, grayscale and colour image boxes, Presentation LUT and
 Printer; N-EVENT-REPORT of printer status; release and abort cleanup.
 """
 
+import itertools
+import threading
+import time
+
 import numpy as np
 import pytest
 from pydicom import Dataset, FileMetaDataset
@@ -478,6 +482,45 @@ def test_printer_recovers_after_a_failed_print(tmp_path, filmbox):
         assert [event_type for event_type, _ in events] == [3, 1]
         assert server.printer.PrinterStatus == "NORMAL"
     assert len(output_files(filmbox)) == 1
+
+
+def test_requests_crossing_printer_events_are_answered(server):
+    # pynetdicom answers each N-EVENT-REPORT on a thread of its own, which used
+    # to leave the SCU's next request waiting for ever when the two crossed
+    # (connection.requestor_guard closes that race). Without the guard, four
+    # seconds of status changes every 2 ms hung this client in every run tried.
+    done, answered, errors = threading.Event(), [], []
+
+    def change_status() -> None:
+        end = time.monotonic() + 4
+        for n in itertools.count():
+            if time.monotonic() > end:
+                break
+            server.printer.set_status(*(("WARNING", "FILM JAM") if n % 2 else ("NORMAL",)))
+            time.sleep(0.002)
+        server.printer.set_status("NORMAL")
+        done.set()
+
+    with PrintClient(server.address) as client:
+
+        def ask_status() -> None:
+            try:
+                while not done.is_set() or len(answered) < 20:
+                    answered.append(client.get(uids.Printer, uids.PrinterInstance)[0])
+            except Exception as exc:  # reported below
+                errors.append(exc)
+
+        changer = threading.Thread(target=change_status, daemon=True)
+        asker = threading.Thread(target=ask_status, daemon=True)
+        changer.start()
+        asker.start()
+        asker.join(timeout=60)
+        hung = asker.is_alive()
+        if hung:  # frees the stuck request (a release would wait like it)
+            client.assoc.abort()
+        assert not hung, "a request crossing a printer event was never answered"
+        assert errors == []
+        assert set(answered) == {0x0000}
 
 
 def test_verification_only_association_gets_no_events(server):

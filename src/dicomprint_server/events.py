@@ -41,6 +41,9 @@ EVENT_CONTEXTS = (
 )
 #: Events kept for an SCU that does not read them; the oldest are dropped.
 MAX_QUEUED = 16
+#: Sent events whose answers are still recognised; beyond, the oldest is
+#: forgotten (its late answer is then logged by pynetdicom as unexpected).
+MAX_UNANSWERED = 256
 
 
 def event_context(assoc: Any) -> Any | None:
@@ -62,7 +65,7 @@ class EventOutbox:
         self._queue: collections.deque[tuple[int, Dataset]] = collections.deque(maxlen=MAX_QUEUED)
         self._lock = threading.Lock()
         self._message_ids = itertools.count(1)
-        self._outstanding: set[int] = set()
+        self._outstanding: dict[int, None] = {}  # Message IDs, oldest first
         self._get_msg = assoc.dimse.get_msg
         self.sent = 0
         assoc.dimse.get_msg = self._reactor_get_msg
@@ -77,7 +80,7 @@ class EventOutbox:
             self._flush()
         context_id, msg = self._get_msg(block)
         if isinstance(msg, N_EVENT_REPORT) and msg.MessageIDBeingRespondedTo in self._outstanding:
-            self._outstanding.discard(msg.MessageIDBeingRespondedTo)
+            del self._outstanding[msg.MessageIDBeingRespondedTo]
             status = msg.Status if msg.Status is not None else -1
             log.debug("%s: N-EVENT-REPORT answered with 0x%04X", self.label, status)
             return None, None
@@ -104,9 +107,9 @@ class EventOutbox:
                 log.error("%s: cannot encode printer event information", self.label)
                 return
             request.EventInformation = BytesIO(encoded)
-        if len(self._outstanding) >= MAX_QUEUED:  # an SCU that never answers
-            self._outstanding.clear()
-        self._outstanding.add(request.MessageID)
+        if len(self._outstanding) >= MAX_UNANSWERED:  # an SCU that never answers
+            del self._outstanding[next(iter(self._outstanding))]
+        self._outstanding[request.MessageID] = None
         self.assoc.dimse.send_msg(request, self.context.context_id)
         self.sent += 1
         log.info("%s: sent printer N-EVENT-REPORT, event type %d", self.label, event_type)

@@ -12,6 +12,9 @@ the attribute list, so the response's command set is taken from the
 ``EVT_DIMSE_RECV`` event (raised for every message received, before
 ``send_n_create`` reads it off its queue) and matched by Message ID Being
 Responded To.
+
+N-EVENT-REPORTs from the printer are answered by :func:`.connection.requestor_guard`
+rather than pynetdicom's own N-EVENT-REPORT service: see there why.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from dicomprint import uids
 
 from .access import rejection_text
 from .client_reports import PrintClientError, PrinterEvent, PrintWarning, describe_status
+from .connection import no_delay, requestor_guard
 from .contexts import EXPLICIT_VR_LITTLE_ENDIAN, IMPLICIT_VR_LITTLE_ENDIAN, VERIFICATION
 
 log = logging.getLogger(__name__)
@@ -80,8 +84,9 @@ class PrintAssociation:
             ae.add_requested_context(sop_class, TRANSFER_SYNTAXES)
         where = f"{called_ae}@{host}:{port}"
         handlers = [
+            (evt.EVT_CONN_OPEN, no_delay),
             (evt.EVT_DIMSE_RECV, self._received),
-            (evt.EVT_N_EVENT_REPORT, self._event_report),
+            requestor_guard(self._event_report),
         ]
         self._assoc = ae.associate(
             host,
@@ -217,13 +222,8 @@ class PrintAssociation:
             with self._lock:
                 self._responses[int(command.MessageIDBeingRespondedTo)] = command
 
-    def _event_report(self, event: Any) -> tuple[int, None]:
-        sop_class = str(event.request.AffectedSOPClassUID)
-        try:
-            info = event.event_information
-        except Exception:  # an undecodable report must not break printing
-            info = Dataset()
-        report = PrinterEvent(sop_class, int(event.event_type), info)
+    def _event_report(self, sop_class: str, event_type: int, info: Dataset) -> None:
+        report = PrinterEvent(sop_class, event_type, info)
         if report.name in ("WARNING", "FAILURE"):
             self.warn(
                 f"N-EVENT-REPORT {UID(sop_class).name}", None, report.name, report.status_info
@@ -231,7 +231,6 @@ class PrintAssociation:
         else:
             log.info("%s reports %s", UID(sop_class).name, report.name)
         self._on_event(report)
-        return 0x0000, None  # (status, event reply): pynetdicom unpacks both
 
 
 def association_error(assoc: Any, where: str, *, tls: bool = False) -> PrintClientError:
@@ -276,7 +275,13 @@ def echo(
     ae = AE(ae_title=calling_ae)
     ae.acse_timeout = ae.dimse_timeout = ae.network_timeout = timeout
     ae.add_requested_context(VERIFICATION, TRANSFER_SYNTAXES)
-    assoc = ae.associate(host, port, ae_title=called_ae, **_tls_args(host, tls, tls_server_name))
+    assoc = ae.associate(
+        host,
+        port,
+        ae_title=called_ae,
+        evt_handlers=[(evt.EVT_CONN_OPEN, no_delay)],
+        **_tls_args(host, tls, tls_server_name),
+    )
     if not assoc.is_established:
         raise association_error(assoc, f"{called_ae}@{host}:{port}", tls=tls is not None)
     try:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import socket
 import threading
 import time
 from pathlib import Path
@@ -17,6 +16,7 @@ from dicomprint.budget import PixelBudget
 
 from .access import AccessPolicy, start_server
 from .config import ServerConfig
+from .connection import no_delay
 from .contexts import configure_ae
 from .failed_jobs import FailedJobs
 from .printing import Renderer
@@ -89,7 +89,7 @@ class PrintServer:
     def start(self) -> PrintServer:
         """Listen in background threads; returns at once."""
         settings = self.config.server
-        handlers = [(evt.EVT_CONN_OPEN, _no_delay), *self.access.handlers(), *self.scp.handlers()]
+        handlers = [(evt.EVT_CONN_OPEN, no_delay), *self.access.handlers(), *self.scp.handlers()]
         self._server = start_server(
             self.ae,
             (settings.host, settings.port),
@@ -203,18 +203,3 @@ class PrintServer:
 #: Seconds without a request after which an association with no print job is
 #: closed by a shutdown (an SCU in the middle of its work sends sooner).
 _QUIET = 1.0
-
-
-def _no_delay(event: Any) -> None:
-    """Send each PDU at once (TCP_NODELAY).
-
-    pynetdicom writes a DIMSE message as separate P-DATA PDUs (command, then
-    data set); with Nagle's algorithm the second waits for the peer's delayed
-    ACK, adding up to 40 ms or more to every request and response.
-    """
-    sock = getattr(event.assoc.dul.socket, "socket", None)
-    if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
-        try:
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        except OSError as exc:  # never fatal: only slower
-            log.debug("cannot set TCP_NODELAY: %s", exc)

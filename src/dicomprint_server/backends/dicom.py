@@ -135,7 +135,9 @@ class DicomPrinter:
         return written
 
     def send(self, datasets: Sequence[Dataset]) -> None:
-        from pynetdicom import AE
+        from pynetdicom import AE, evt
+
+        from ..connection import no_delay, requestor_guard
 
         peer = f"{self.called_ae_title}@{self.host}:{self.port}"
         ae = AE(ae_title=self.calling_ae_title)
@@ -147,7 +149,10 @@ class DicomPrinter:
         ae.maximum_pdu_size = self.max_pdu
         ae.implementation_class_uid = IMPLEMENTATION_CLASS_UID
         ae.implementation_version_name = IMPLEMENTATION_VERSION_NAME
-        assoc = ae.associate(self.host, self.port, ae_title=self.called_ae_title)
+        handlers = [(evt.EVT_CONN_OPEN, no_delay), requestor_guard()]
+        assoc = ae.associate(
+            self.host, self.port, ae_title=self.called_ae_title, evt_handlers=handlers
+        )
         if not assoc.is_established:
             raise DicomStoreError(f"no association with {peer} (rejected, aborted or unreachable)")
         try:

@@ -1,0 +1,129 @@
+"""What both ends of an association set beyond pynetdicom's defaults.
+
+:func:`no_delay` for every TCP connection; :func:`requestor_guard` for the
+associations this project requests (the print SCU, and the tests' SCUs).
+Both are ``evt_handlers`` entries for ``EVT_CONN_OPEN``, which pynetdicom
+raises before any PDU is exchanged.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from pydicom import Dataset
+from pynetdicom import evt
+from pynetdicom.dimse_primitives import N_EVENT_REPORT
+from pynetdicom.dsutils import decode
+
+log = logging.getLogger(__name__)
+
+
+def no_delay(event: Any) -> None:
+    """Send each PDU at once (TCP_NODELAY).
+
+    pynetdicom writes a DIMSE message as separate P-DATA PDUs (command, then
+    data set); with Nagle's algorithm the second waits for the peer's delayed
+    ACK, adding up to 40 ms or more to every request and response.
+    """
+    sock = getattr(event.assoc.dul.socket, "socket", None)
+    if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+        try:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except OSError as exc:  # never fatal: only slower
+            log.debug("cannot set TCP_NODELAY: %s", exc)
+
+
+#: What :func:`requestor_guard` passes on: (Affected SOP Class UID,
+#: Event Type ID, Event Information; empty when absent or undecodable).
+EventReportCallback = Callable[[str, int, Dataset], None]
+
+
+def requestor_guard(on_report: EventReportCallback | None = None) -> tuple[Any, Callable]:
+    """An ``evt_handlers`` entry that closes two pynetdicom races of a requestor.
+
+    Each ``send_n_*()`` call pauses the association's reactor thread, sends
+    its request and takes the next message off the queue as the response.
+
+    - pynetdicom answers each incoming N-EVENT-REPORT on a thread of its own,
+      which marks the reactor as running again when it is done. If that
+      lands while a ``send_n_*()`` call waits for the reactor to pause, the
+      call waits for ever: a printer reporting a status change just as the
+      SCU sends its next request hung the SCU. Here ``on_report`` is called
+      (on that thread; without one the report is only logged) and the
+      response sent without touching the reactor.
+    - The reactor may still be finishing its last round when the next call
+      sends, and then take that call's response off the queue and drop it
+      ("Received unexpected ... service message", and the call times out).
+      Here the reactor takes requests only; responses wait for their call.
+
+    Installed on ``EVT_CONN_OPEN``, before any message can arrive. Sends are
+    serialised, so an event's response never splits another message's
+    fragments.
+    """
+
+    def install(event: Any) -> None:
+        assoc = event.assoc
+        serve_request = assoc._serve_request
+        send_msg = assoc.dimse.send_msg
+        get_msg = assoc.dimse.get_msg
+        peek_msg = assoc.dimse.peek_msg
+        sending = threading.Lock()
+
+        def send_whole(message: Any, context_id: int) -> None:
+            with sending:
+                send_msg(message, context_id)
+
+        def serve(message: Any, context_id: int) -> None:
+            if isinstance(message, N_EVENT_REPORT) and message.is_valid_request:
+                _answer_event_report(assoc, message, context_id, on_report)
+            else:
+                serve_request(message, context_id)
+
+        def next_message(block: bool = False) -> Any:
+            if threading.current_thread() is assoc:  # the reactor
+                _, waiting = peek_msg()
+                if waiting is None or not waiting.is_valid_request:
+                    return None, None
+            return get_msg(block)
+
+        assoc.dimse.send_msg = send_whole
+        assoc.dimse.get_msg = next_message
+        assoc._serve_request = serve
+
+    return evt.EVT_CONN_OPEN, install
+
+
+def _answer_event_report(
+    assoc: Any, request: N_EVENT_REPORT, context_id: int, on_report: EventReportCallback | None
+) -> None:
+    sop_class = str(request.AffectedSOPClassUID)
+    info = Dataset()
+    context = next((cx for cx in assoc.accepted_contexts if cx.context_id == context_id), None)
+    if request.EventInformation is not None and context is not None:
+        syntax = context.transfer_syntax[0]
+        try:
+            info = decode(request.EventInformation, syntax.is_implicit_VR, syntax.is_little_endian)
+        except Exception:  # an undecodable report must not break printing
+            log.warning("%s: undecodable N-EVENT-REPORT event information", sop_class)
+    response = N_EVENT_REPORT()
+    response.MessageIDBeingRespondedTo = request.MessageID
+    response.AffectedSOPClassUID = request.AffectedSOPClassUID
+    response.AffectedSOPInstanceUID = request.AffectedSOPInstanceUID
+    response.EventTypeID = request.EventTypeID
+    response.Status = 0x0000
+    try:
+        if on_report is None:
+            log.info("%s reports event type %s", sop_class, request.EventTypeID)
+        else:
+            on_report(sop_class, int(request.EventTypeID), info)
+    except Exception:
+        log.exception("handling an N-EVENT-REPORT of %s failed", sop_class)
+        response.Status = 0x0110
+    if context is None:
+        log.warning("N-EVENT-REPORT on a context that was not accepted: not answered")
+        return
+    assoc.dimse.send_msg(response, context_id)
