@@ -30,6 +30,7 @@ from print_requests import (
 from server_support import (
     COLOR,
     GRAY,
+    WAIT,
     PrintClient,
     load_image,
     output_files,
@@ -521,6 +522,36 @@ def test_requests_crossing_printer_events_are_answered(server):
         assert not hung, "a request crossing a printer event was never answered"
         assert errors == []
         assert set(answered) == {0x0000}
+
+
+def test_releases_crossing_printer_events_are_clean(server):
+    # An event answered after the SCU sent its A-RELEASE killed pynetdicom's
+    # DUL thread (a P-DATA in state Sta7), and the release then waited out the
+    # ACSE timeout. Status changes every 2 ms cross twenty releases; each is
+    # answered at once (a dying thread would also fail the test, see
+    # pyproject.toml's filterwarnings).
+    stop = threading.Event()
+
+    def change_status() -> None:
+        for n in itertools.count():
+            if stop.wait(0.002):
+                break
+            server.printer.set_status(*(("WARNING", "FILM JAM") if n % 2 else ("NORMAL",)))
+
+    changer = threading.Thread(target=change_status, daemon=True)
+    changer.start()
+    try:
+        for _ in range(20):
+            client = PrintClient(server.address)
+            assert client.get(uids.Printer, uids.PrinterInstance)[0] == 0x0000
+            started = time.monotonic()
+            client.close()
+            assert client.assoc.is_released
+            assert time.monotonic() - started < WAIT
+    finally:
+        stop.set()
+        changer.join(timeout=WAIT)
+    server.printer.set_status("NORMAL")
 
 
 def test_verification_only_association_gets_no_events(server):

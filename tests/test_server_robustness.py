@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import random
 import socket
@@ -79,6 +80,30 @@ def fuzz_case(address, rng: random.Random) -> None:
             sock.recv(4096)
         except OSError:
             pass  # the server may close or abort at once: that is fine
+
+
+def test_an_undecodable_command_set_gets_an_a_abort_and_a_log_line(tmp_path, caplog):
+    # An empty command set (no Command Field) killed pynetdicom's network
+    # thread and the connection was dropped without a word.
+    caplog.set_level(logging.WARNING, logger="dicomprint_server")
+    with running_server(tmp_path) as server:
+        with socket.create_connection(server.address, timeout=WAIT) as sock:
+            sock.sendall(associate_rq())
+            assert sock.recv(1) == b"\x02"  # A-ASSOCIATE-AC
+            sock.recv(4096)
+            pdv = struct.pack(">IBB", 2, 1, 0x03)  # last command fragment, no data
+            sock.sendall(struct.pack(">BBI", 0x04, 0, len(pdv)) + pdv)
+            reply = b""
+            while len(reply) < 10:
+                chunk = sock.recv(10 - len(reply))
+                if not chunk:
+                    break
+                reply += chunk
+        assert reply[:1] == b"\x07", reply  # A-ABORT
+        assert "undecodable DIMSE message" in caplog.text
+        assert wait_until(lambda: not server.ae.active_associations)
+        print_one_film(server.address, "AFTERABORT")
+        assert len(output_files(tmp_path / "filmbox" / "AFTERABORT")) == 1
 
 
 def print_one_film(address, calling: str, images: int = 1) -> list:

@@ -18,6 +18,7 @@ from pydicom import Dataset
 from pynetdicom import evt
 from pynetdicom.dimse_primitives import N_EVENT_REPORT
 from pynetdicom.dsutils import decode
+from pynetdicom.pdu_primitives import A_ABORT, A_P_ABORT, A_RELEASE, P_DATA
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +61,11 @@ def requestor_guard(on_report: EventReportCallback | None = None) -> tuple[Any, 
       ("Received unexpected ... service message", and the call times out).
       Here the reactor takes requests only; responses wait for their call.
 
+    - An event's response must not follow the A-RELEASE (or A-ABORT) the
+      main thread sent meanwhile: pynetdicom's DUL thread dies on a P-DATA
+      in that state, and the release then waits out ``acse_timeout``.
+      Here no P-DATA is sent once the association is closing.
+
     Installed on ``EVT_CONN_OPEN``, before any message can arrive. Sends are
     serialised, so an event's response never splits another message's
     fragments.
@@ -71,11 +77,24 @@ def requestor_guard(on_report: EventReportCallback | None = None) -> tuple[Any, 
         send_msg = assoc.dimse.send_msg
         get_msg = assoc.dimse.get_msg
         peek_msg = assoc.dimse.peek_msg
-        sending = threading.Lock()
+        send_pdu = assoc.dul.send_pdu
+        sending = threading.RLock()
+        closing = False
 
         def send_whole(message: Any, context_id: int) -> None:
             with sending:
                 send_msg(message, context_id)
+
+        def send_in_order(primitive: Any) -> None:
+            nonlocal closing
+            with sending:
+                if isinstance(primitive, P_DATA):
+                    if closing:
+                        log.debug("association closing: a DIMSE message not sent")
+                        return
+                elif isinstance(primitive, (A_RELEASE, A_ABORT, A_P_ABORT)):
+                    closing = True
+                send_pdu(primitive)
 
         def serve(message: Any, context_id: int) -> None:
             if isinstance(message, N_EVENT_REPORT) and message.is_valid_request:
@@ -91,6 +110,7 @@ def requestor_guard(on_report: EventReportCallback | None = None) -> tuple[Any, 
             return get_msg(block)
 
         assoc.dimse.send_msg = send_whole
+        assoc.dul.send_pdu = send_in_order
         assoc.dimse.get_msg = next_message
         assoc._serve_request = serve
 

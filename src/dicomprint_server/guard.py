@@ -24,6 +24,12 @@ any two PDUs. Here a message that has begun but then receives nothing for
 be held), aborts the association, with a log line. Silence between messages
 is the network time-out's.
 
+**A message pynetdicom cannot decode aborts the association, cleanly.** A
+command set without a Command Field, say, made pynetdicom's network thread
+die of the exception, and the connection was then dropped without a word.
+Now the association is aborted (A-ABORT, as for an invalid PDU) with a log
+line.
+
 **A PDU being received is bounded in silence.** pynetdicom reads a PDU to
 its end from a socket without a time-out, so a peer that sends the first
 bytes of a PDU and then nothing holds its association slot, two threads and
@@ -153,6 +159,18 @@ def guard(
         assoc.dimse.send_msg(response(message, status, comment), context_id)
 
     assoc._serve_request = serve
+    receive_primitive = assoc.dimse.receive_primitive
+
+    def receive(primitive: Any) -> None:
+        # Runs on pynetdicom's network (DUL) thread, for every P-DATA.
+        try:
+            receive_primitive(primitive)
+        except Exception as exc:
+            log.warning("%s: undecodable DIMSE message (%r): association aborted", who(), exc)
+            assoc.dimse.message = None
+            assoc.dul.event_queue.put("Evt19")  # as for an invalid PDU: A-ABORT
+
+    assoc.dimse.receive_primitive = receive
     watch = ReceptionWatch(assoc, who, max_message_bytes)
     get_msg = assoc.dimse.get_msg
 
