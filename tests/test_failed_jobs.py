@@ -2,7 +2,10 @@
 
 import errno
 import json
+import logging
 import os
+import secrets
+import time
 
 import numpy as np
 import pytest
@@ -11,7 +14,7 @@ from pydicom import dcmread
 from backend_support import make_film, make_job, pdf_pages
 from dicomprint import Printer, PrintError, Status
 from dicomprint_server import load_config
-from dicomprint_server.cli import main
+from dicomprint_server.cli import log_kept_jobs, main
 from dicomprint_server.failed_jobs import JOB_FILE, FailedJobError, FailedJobs
 from dicomprint_server.printing import print_callback
 from dicomprint_server.reprint import reprint
@@ -75,6 +78,38 @@ def test_unfinished_and_foreign_folders_are_not_jobs(tmp_path):
     (tmp_path / "office" / ".20240506T070809_x.part").mkdir(parents=True)
     (tmp_path / "office" / "notes").mkdir()
     assert store.folders() == []
+
+
+def interrupted(store, tmp_path, *, keep_json: bool, suffix: str = ".part", age: float = 7200):
+    """A job folder as a crash leaves it: renamed to ``.<name>.<random><suffix>``."""
+    folder = store.save("office", films_of(), make_job(), "printer offline")
+    if not keep_json:
+        (folder / JOB_FILE).unlink()
+    hidden = folder.with_name(f".{folder.name}.{secrets.token_hex(4)}{suffix}")
+    os.replace(folder, hidden)
+    old = time.time() - age
+    os.utime(hidden, (old, old))
+    return folder, hidden
+
+
+def test_a_restart_finishes_or_removes_what_a_crash_interrupted(tmp_path, caplog):
+    store = FailedJobs(tmp_path / "failed-jobs")
+    complete, staged = interrupted(store, tmp_path, keep_json=True)
+    _, half_written = interrupted(store, tmp_path, keep_json=False)
+    _, half_removed = interrupted(store, tmp_path, keep_json=True, suffix=".done")
+    _, recent = interrupted(store, tmp_path, keep_json=False, age=60)  # maybe still at work
+    assert store.folders() == []
+    caplog.set_level(logging.WARNING, logger="dicomprint_server")
+    log_kept_jobs(store, None)
+    # Only the rename was missing: the job is kept, whole, under its own name.
+    assert store.folders() == [complete]
+    assert len(store.load(complete).films) == 2
+    assert not staged.exists() and not half_written.exists() and not half_removed.exists()
+    assert recent.exists()
+    assert f"finished keeping a failed job interrupted by a crash: {complete}" in caplog.text
+    assert f"removed an unfinished failed-job folder left by a crash: {half_written}" in caplog.text
+    assert "1 failed job(s) of printer 'office'" in caplog.text
+    assert store.recover_interrupted() == []  # nothing left to do (the recent one waits)
 
 
 def test_the_same_job_failing_twice_is_kept_twice(tmp_path):

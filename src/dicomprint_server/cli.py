@@ -150,8 +150,16 @@ def run_serve(args: argparse.Namespace) -> int:
 
 
 def log_kept_jobs(failed_jobs: FailedJobs, config_file: str | None) -> None:
-    """At start-up: the jobs kept from earlier failures, per printer, and how to print them."""
+    """At start-up: the jobs kept from earlier failures, per printer, and how to print them.
+
+    Folders a crash left half kept or half removed are dealt with first.
+    """
     try:
+        for what, folder in failed_jobs.recover_interrupted():
+            if what == "kept":
+                log.warning("finished keeping a failed job interrupted by a crash: %s", folder)
+            else:
+                log.warning("removed an unfinished failed-job folder left by a crash: %s", folder)
         counts = failed_jobs.counts()
     except OSError as exc:
         log.error("cannot read the failed-jobs folder %s: %s", failed_jobs.directory, exc)

@@ -17,6 +17,13 @@ metadata, the error and the number of attempts.
 backend again and removes the folder when that succeeds (or records the
 new error when it does not). A ``reprint.lock`` file in the folder keeps two
 reprints from printing the same job twice.
+
+A crash can leave a job folder half kept (``.part``) or half removed
+(``.done``). At start-up :meth:`FailedJobs.recover_interrupted` finishes
+what it can: a ``.part`` folder whose ``job.json`` was written holds the
+whole job (it only missed its rename) and is renamed into place; other
+``.part`` and ``.done`` folders are removed. Folders younger than an hour
+are left alone, in case another server shares the folder and is at work.
 """
 
 from __future__ import annotations
@@ -28,6 +35,7 @@ import logging
 import os
 import secrets
 import shutil
+import time
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
@@ -48,6 +56,8 @@ log = logging.getLogger(__name__)
 JOB_FILE = "job.json"
 LOCK_FILE = "reprint.lock"
 FORMAT_VERSION = 1
+#: Seconds after which a ``.part`` or ``.done`` folder counts as interrupted.
+INTERRUPTED_AFTER = 3600.0
 _SESSION_KEYS = (
     "SOPInstanceUID",
     "NumberOfCopies",
@@ -146,11 +156,7 @@ class FailedJobs:
             self._write_json(staging, metadata)
             if self.fsync:
                 fsync_directory(staging)
-            target = parent / name
-            suffix = 1
-            while target.exists():  # the same job failing twice keeps both
-                suffix += 1
-                target = parent / f"{name}_{suffix}"
+            target = _free_name(parent, name)
             os.replace(staging, target)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
@@ -158,6 +164,41 @@ class FailedJobs:
         if self.fsync:
             fsync_directory(parent)
         return target
+
+    def recover_interrupted(self, older_than: float = INTERRUPTED_AFTER) -> list[tuple[str, Path]]:
+        """Finish the keeping and removing a crash interrupted (see the module).
+
+        Returns what was done: ("kept", the job folder now complete) or
+        ("removed", the unfinished folder deleted).
+        """
+        done: list[tuple[str, Path]] = []
+        if not self.directory.is_dir():
+            return done
+        cutoff = time.time() - older_than
+        for parent in sorted(self.directory.iterdir()):
+            if not parent.is_dir() or parent.name.startswith("."):
+                continue
+            for folder in sorted(parent.iterdir()):
+                name = folder.name
+                if not (
+                    folder.is_dir()
+                    and name.startswith(".")
+                    and name.endswith((".part", ".done"))
+                    and folder.stat().st_mtime < cutoff
+                ):
+                    continue
+                if name.endswith(".part") and (folder / JOB_FILE).is_file():
+                    # ".<name>.<random>.part": every film and job.json are there.
+                    target = _free_name(parent, name[1:].rsplit(".", 2)[0])
+                    os.replace(folder, target)
+                    done.append(("kept", target))
+                else:
+                    shutil.rmtree(folder)
+                    done.append(("removed", folder))
+        if done and self.fsync:
+            for parent in {folder.parent for _, folder in done}:
+                fsync_directory(parent)
+        return done
 
     def _write_json(self, folder: Path, metadata: dict[str, Any]) -> None:
         text = json.dumps(metadata, indent=2, ensure_ascii=True) + "\n"
@@ -276,6 +317,16 @@ class FailedJobs:
         shutil.rmtree(doomed)
         if self.fsync:
             fsync_directory(folder.parent)
+
+
+def _free_name(parent: Path, name: str) -> Path:
+    """``parent / name``, or with ``_2``, ``_3``... when taken (a job kept twice keeps both)."""
+    target = parent / name
+    suffix = 1
+    while target.exists():
+        suffix += 1
+        target = parent / f"{name}_{suffix}"
+    return target
 
 
 class _Lock(AbstractContextManager[None]):
