@@ -18,7 +18,9 @@ from dicomprint_server.cli import log_kept_jobs, main
 from dicomprint_server.failed_jobs import JOB_FILE, FailedJobError, FailedJobs
 from dicomprint_server.printing import print_callback
 from dicomprint_server.reprint import reprint
+from fault_support import BlockingBackend
 from routing_support import Scu, serving_config
+from server_support import WAIT
 from storescp_support import free_port, needs_storescp, running_storescp
 
 
@@ -222,6 +224,29 @@ def test_reprint_on_another_printer(tmp_path):
     assert [image.shape for _, image in pdf_pages(pdf.read_bytes())] == [
         f.pixels.shape for f in films_of()
     ]
+
+
+def test_reprint_gives_up_on_a_printer_that_does_not_answer(tmp_path):
+    path = config_file(tmp_path, free_port())
+    path.write_text(path.read_text().replace("[server]\n", "[server]\nprint_timeout = 0.5\n"))
+    config = load_config(path)
+    store = FailedJobs(config.server.failed_jobs)
+    first = store.save("paper", films_of("2.25.1"), make_job(job_id="2.25.1"), "offline")
+    second = store.save("paper", films_of("2.25.2"), make_job(job_id="2.25.2"), "offline")
+    hanging = BlockingBackend()
+    try:
+        started = time.monotonic()
+        outcomes = reprint(config, [first, second], backends={"paper": hanging})
+        assert time.monotonic() - started < WAIT
+    finally:
+        hanging.release.set()  # let its thread end
+    assert [o.error for o in outcomes] == [
+        "PrintTimeoutError: printer did not answer within 0.5 s",
+        "printer 'paper' did not answer an earlier job",
+    ]
+    assert hanging.calls == ["2.25.1"]  # the second job was not handed to it
+    assert store.folders() == [first, second]  # both still kept
+    assert store.load(first).attempts == 2 and store.load(second).attempts == 1
 
 
 def test_reprint_command_line(tmp_path, capsys):

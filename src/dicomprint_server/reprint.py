@@ -5,6 +5,12 @@ The server keeps the rendered films of every job its backend could not print
 ``dicomprint serve``, hands each kept job to its printer's backend (or to
 ``--printer``) and deletes it once that succeeds; a job that fails again
 stays, with the new error and attempt count in its ``job.json``.
+
+Each backend call gets ``[server] print_timeout``, as in the server. A
+printer that does not answer in time fails that job and is given no more
+jobs in this run; the job stays kept. (Should that call still print later,
+before the command exits, the job prints again at the next reprint: a
+duplicate film rather than a lost one.)
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import threading
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -22,6 +29,7 @@ from dicomprint.backend import PrinterBackend
 
 from .config import LOG_LEVELS, ConfigError, ServerConfig, load_config
 from .failed_jobs import FailedJobError, FailedJobs
+from .printing import PrintTimeoutError
 from .routing import build_backend
 
 log = logging.getLogger(__name__)
@@ -53,6 +61,7 @@ def reprint(
     """
     store = FailedJobs(config.server.failed_jobs)
     built: dict[str, PrinterBackend] = dict(backends or {})
+    hung: set[str] = set()  # printers that did not answer in time
     outcomes = []
     for folder in folders:
         name = printer or "?"
@@ -62,13 +71,17 @@ def reprint(
                 name = printer or failed.printer
                 if name not in config.printers:
                     raise FailedJobError(f"no printer named {name!r} in the configuration")
+                if name in hung:
+                    raise FailedJobError(f"printer {name!r} did not answer an earlier job")
                 settings = config.printers[name]
                 if name not in built:
                     built[name] = build_backend(settings)
                 job = attrs.evolve(failed.job, profile=settings.profile)
                 try:
-                    built[name].print_films(list(failed.films), job)
+                    _print_within(built[name], failed.films, job, config.server.print_timeout)
                 except Exception as exc:
+                    if isinstance(exc, PrintTimeoutError):
+                        hung.add(name)
                     error = f"{type(exc).__name__}: {exc}"
                     store.failed_again(folder, error)
                     log.error("reprinting %s on %r failed: %s", folder, name, error)
@@ -80,6 +93,26 @@ def reprint(
         except (FailedJobError, ConfigError) as exc:
             outcomes.append(Outcome(folder, name, 0, str(exc)))
     return outcomes
+
+
+def _print_within(backend: PrinterBackend, films, job, timeout: float) -> None:
+    """``backend.print_films`` or :class:`PrintTimeoutError` after ``timeout`` seconds."""
+    error: list[BaseException] = []
+
+    def call() -> None:
+        try:
+            backend.print_films(list(films), job)
+        except BaseException as exc:  # raised below, in the caller's thread
+            error.append(exc)
+
+    # A daemon: a printer that never answers must not keep the command alive.
+    thread = threading.Thread(target=call, name="reprint", daemon=True)
+    thread.start()
+    thread.join(timeout)
+    if thread.is_alive():
+        raise PrintTimeoutError(timeout)
+    if error:
+        raise error[0]
 
 
 def add_command(commands: argparse._SubParsersAction) -> None:
