@@ -44,7 +44,7 @@ EventReportCallback = Callable[[str, int, Dataset], None]
 
 
 def requestor_guard(on_report: EventReportCallback | None = None) -> tuple[Any, Callable]:
-    """An ``evt_handlers`` entry that closes two pynetdicom races of a requestor.
+    """An ``evt_handlers`` entry that closes three pynetdicom races of a requestor.
 
     Each ``send_n_*()`` call pauses the association's reactor thread, sends
     its request and takes the next message off the queue as the response.
@@ -60,7 +60,6 @@ def requestor_guard(on_report: EventReportCallback | None = None) -> tuple[Any, 
       sends, and then take that call's response off the queue and drop it
       ("Received unexpected ... service message", and the call times out).
       Here the reactor takes requests only; responses wait for their call.
-
     - An event's response must not follow the A-RELEASE (or A-ABORT) the
       main thread sent meanwhile: pynetdicom's DUL thread dies on a P-DATA
       in that state, and the release then waits out ``acse_timeout``.
