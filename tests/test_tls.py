@@ -20,7 +20,10 @@ from pathlib import Path
 
 import pytest
 
+from backend_support import make_film, make_job
 from dicomprint_server import ConfigError, load_config
+from dicomprint_server.backends._options import OptionError
+from dicomprint_server.backends.dicom import DicomPrinter, DicomStoreError
 from dicomprint_server.cli import main
 from dicomprint_server.client import PrintClient, PrintClientError, echo
 from dicomprint_server.tls import TlsError, client_context, server_context
@@ -101,6 +104,31 @@ def test_print_client_without_a_certificate_fails_cleanly(tmp_path, pki):
         with pytest.raises(PrintClientError):
             PrintClient(host, port, timeout=WAIT).open()  # no TLS at all
         assert echo(host, port, tls=good_client(pki), timeout=WAIT) == 0
+
+
+def test_the_dicom_printer_stores_over_tls(tmp_path, pki):
+    # Print to PACS over TLS: our own server takes the Secondary Capture images
+    # (store-to-film) and prints them.
+    with configured_server(tmp_path, pki.tls_table()) as server:
+        host, port = server.address
+        options = {
+            "host": host,
+            "port": port,
+            "called_ae_title": "PRINTSCP",
+            "timeout": WAIT,
+            "tls": True,
+            "tls_ca_certificates": str(pki.ca),
+            "tls_certificate": str(pki.client_cert),
+            "tls_private_key": str(pki.client_key),
+        }
+        DicomPrinter.from_options(options).print_films([make_film(90)], make_job())
+        assert wait_until(lambda: len(output_files(tmp_path / "filmbox")) == 1)
+        # Without a client certificate the server refuses it, and the backend says why.
+        bare = DicomPrinter.from_options({**options, "tls_certificate": "", "tls_private_key": ""})
+        with pytest.raises(DicomStoreError, match="TLS handshake failed"):
+            bare.print_films([make_film(90)], make_job())
+    with pytest.raises(OptionError, match="tls_"):
+        DicomPrinter.from_options({**options, "tls": False})
 
 
 def test_optional_client_certificate(tmp_path, pki):

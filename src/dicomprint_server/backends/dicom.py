@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import io
 import logging
+import ssl
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -46,6 +47,7 @@ from ..contexts import (
     IMPLEMENTATION_VERSION_NAME,
     IMPLICIT_VR_LITTLE_ENDIAN,
 )
+from ..tls import client_context
 from ._options import OptionError, build, in_range
 from .jpeg import ensure_folder, folder_name, fsync_directory, job_tag, write_atomic
 
@@ -84,10 +86,23 @@ class DicomPrinter:
     series_description: str = "dicomprint films"
     institution_name: str = ""
     station_name: str = ""
+    # DICOM over TLS to the storage SCP; its certificate is always verified.
+    tls: bool = False
+    tls_ca_certificates: str = ""  # "" = the system's trusted CAs
+    tls_certificate: str = ""  # ours, for SCPs that require one
+    tls_private_key: str = ""
+    tls_server_name: str = ""  # the name in the SCP's certificate ("" = host)
+    _tls_context: ssl.SSLContext | None = field(default=None, init=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
         if not self.directory and not self.host:
             raise OptionError("set directory (files), host (C-STORE) or both")
+        tls_files = (self.tls_ca_certificates, self.tls_certificate, self.tls_private_key)
+        if any(tls_files) and not self.tls:
+            raise OptionError("tls_* files are set but tls = false")
+        if self.tls:
+            # Built now, so a missing or bad file is a configuration error at start-up.
+            self._tls_context = client_context(*(name or None for name in tls_files))
 
     @classmethod
     def from_options(cls, options: Mapping[str, Any]) -> DicomPrinter:
@@ -150,11 +165,17 @@ class DicomPrinter:
         ae.implementation_class_uid = IMPLEMENTATION_CLASS_UID
         ae.implementation_version_name = IMPLEMENTATION_VERSION_NAME
         handlers = [(evt.EVT_CONN_OPEN, no_delay), requestor_guard()]
+        tls = {}
+        if self._tls_context is not None:
+            tls["tls_args"] = (self._tls_context, self.tls_server_name or self.host)
         assoc = ae.associate(
-            self.host, self.port, ae_title=self.called_ae_title, evt_handlers=handlers
+            self.host, self.port, ae_title=self.called_ae_title, evt_handlers=handlers, **tls
         )
         if not assoc.is_established:
-            raise DicomStoreError(f"no association with {peer} (rejected, aborted or unreachable)")
+            how = " (or the TLS handshake failed)" if self.tls else ""
+            raise DicomStoreError(
+                f"no association with {peer} (rejected, aborted or unreachable{how})"
+            )
         try:
             for ds in datasets:
                 status = assoc.send_c_store(ds)
