@@ -33,8 +33,6 @@ import argparse
 import json
 import logging
 import platform
-import re
-import subprocess
 import sys
 import tempfile
 import threading
@@ -54,12 +52,10 @@ from pynetdicom import _config as pynetdicom_config
 
 from dicomprint import uids
 from dicomprint_server.connection import no_delay, requestor_guard
-from server import cpu_name  # benchmarks/server.py: this folder is on sys.path
+from server import cpu_name, serve_process  # benchmarks/server.py: this folder is on sys.path
 
 GRAY = uids.BasicGrayscalePrintManagementMeta
 CR = "1.2.840.10008.5.1.4.1.1.1"
-LISTENING = re.compile(r"listening on 127\.0\.0\.1:(\d+)")
-STARTUP_TIMEOUT = 30.0
 #: Bound for every network wait of the benchmark's SCUs.
 TIMEOUT = 120.0
 MB = 1e6
@@ -209,27 +205,10 @@ def server_process(root: Path, name: str, max_pixel_bytes: int | None) -> Iterat
     lines += ["[output]", f'directory = "{(folder / "filmbox").as_posix()}"', "fsync = false"]
     config.write_text("\n".join(lines) + "\n")
     log_path = folder / "server.log"
-    log = log_path.open("w+")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "dicomprint_server", "serve", "--config", str(config)],
-        stdout=log, stderr=subprocess.STDOUT, cwd=folder,
-    )  # fmt: skip
     try:
-        deadline = time.monotonic() + STARTUP_TIMEOUT
-        port = None
-        while port is None and time.monotonic() < deadline and process.poll() is None:
-            time.sleep(0.05)
-            log.seek(0)
-            match = LISTENING.search(log.read())
-            port = int(match.group(1)) if match else None
-        if port is None:
-            log.seek(0)
-            raise RuntimeError("dicomprint serve did not start:\n" + log.read())
-        yield process.pid, port, folder
+        with serve_process(["--config", str(config)], log_path) as (pid, port):
+            yield pid, port, folder
     finally:
-        process.terminate()
-        process.wait(timeout=60)
-        log.close()
         if KEEP_LOGS is not None:
             KEEP_LOGS.mkdir(parents=True, exist_ok=True)
             (KEEP_LOGS / f"{name}.log").write_text(log_path.read_text())

@@ -162,12 +162,13 @@ def free_port() -> int:
 
 
 @contextmanager
-def dicomprint_server(root: Path, max_pdu: int) -> Iterator[int]:
-    log = (root / f"dicomprint-{max_pdu}.log").open("w+")
+def serve_process(arguments: list[str], log_path: Path) -> Iterator[tuple[int, int]]:
+    """``dicomprint serve`` with ``arguments`` as a process, logging to ``log_path``
+    (its folder is the working directory); yields (pid, port) once it listens."""
+    log = log_path.open("w+")
     process = subprocess.Popen(
-        [sys.executable, "-m", "dicomprint_server", "serve", "--port", "0",
-         "--max-pdu", str(max_pdu), "--output", str(root / "filmbox")],
-        stdout=log, stderr=subprocess.STDOUT, cwd=root,
+        [sys.executable, "-m", "dicomprint_server", "serve", *arguments],
+        stdout=log, stderr=subprocess.STDOUT, cwd=log_path.parent,
     )  # fmt: skip
     try:
         deadline = time.monotonic() + STARTUP_TIMEOUT
@@ -180,11 +181,19 @@ def dicomprint_server(root: Path, max_pdu: int) -> Iterator[int]:
         if port is None:
             log.seek(0)
             raise RuntimeError("dicomprint serve did not start:\n" + log.read())
-        yield port
+        yield process.pid, port
     finally:
         process.terminate()
-        process.wait(timeout=30)
+        process.wait(timeout=60)
         log.close()
+
+
+@contextmanager
+def dicomprint_server(root: Path, max_pdu: int) -> Iterator[int]:
+    arguments = ["--host", "127.0.0.1", "--port", "0", "--max-pdu", str(max_pdu)]
+    arguments += ["--output", str(root / "filmbox")]
+    with serve_process(arguments, root / f"dicomprint-{max_pdu}.log") as (_, port):
+        yield port
 
 
 @contextmanager

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import itertools
 import re
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -199,3 +201,63 @@ def wait_until(predicate, timeout: float = WAIT) -> bool:
             return True
         done.wait(0.02)
     return predicate()
+
+
+# -- Printer events crossing requests ---------------------------------------------------
+
+
+class StatusChanges:
+    """What :func:`changing_status` did: ``done`` is set once it stopped; ``count`` changes."""
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.count = 0
+
+
+@contextlib.contextmanager
+def changing_status(printer: Any, seconds: float = WAIT * 6) -> Iterator[StatusChanges]:
+    """Turn ``printer``'s status between NORMAL and WARNING every 2 ms, in a thread,
+    for ``seconds`` or until the block ends; it is left NORMAL."""
+    changes, stop = StatusChanges(), threading.Event()
+
+    def change() -> None:
+        end = time.monotonic() + seconds
+        for n in itertools.count():
+            if stop.wait(0.002) or time.monotonic() > end:
+                break
+            printer.set_status(*(("WARNING", "FILM JAM") if n % 2 else ("NORMAL",)))
+            changes.count += 1
+        printer.set_status("NORMAL")
+        changes.count += 1
+        changes.done.set()
+
+    thread = threading.Thread(target=change, daemon=True)
+    thread.start()
+    try:
+        yield changes
+    finally:
+        stop.set()
+        thread.join(timeout=WAIT)
+
+
+def ask_repeatedly(
+    ask: Callable[[], Any], until: threading.Event, *, at_least: int = 20, timeout: float = 60
+) -> tuple[list[Any], list[Exception], bool]:
+    """Call ``ask`` in a thread until ``until`` is set and it answered ``at_least`` times.
+
+    Returns (answers, errors, hung): ``hung`` when it still ran after ``timeout``.
+    """
+    answers: list[Any] = []
+    errors: list[Exception] = []
+
+    def run() -> None:
+        try:
+            while not until.is_set() or len(answers) < at_least:
+                answers.append(ask())
+        except Exception as exc:  # reported to the caller
+            errors.append(exc)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(timeout)
+    return answers, errors, thread.is_alive()

@@ -6,8 +6,6 @@ the server received: film boxes, image box positions, pixels, copies.
 
 from __future__ import annotations
 
-import threading
-
 import numpy as np
 import pytest
 from pydicom import Dataset
@@ -17,7 +15,7 @@ from dicomprint import PrinterProfile, Status, uids
 from dicomprint.prepare import prepare_image
 from dicomprint_server.client import PrintClient, PrintClientError
 from dicomprint_server.scp import status_dataset
-from server_support import output_files, wait_until
+from server_support import ask_repeatedly, changing_status, output_files, wait_until
 
 
 @pytest.fixture
@@ -309,36 +307,18 @@ def test_requests_crossing_printer_events_complete(tmp_path):
     # Status changes every 2 ms for 1 s cross the client's requests: each is
     # answered, and the events' information arrives decoded (see also
     # test_server_dimse.py::test_requests_crossing_printer_events_are_answered).
-    changes = 500
     with serving(tmp_path, render=no_render) as server, connect(server) as client:
-
-        def change_status() -> None:
-            pause = threading.Event()
-            for n in range(changes):
-                server.printer.set_status(*(("WARNING", "FILM JAM") if n % 2 else ("NORMAL",)))
-                pause.wait(0.002)
-
-        answers, errors = [], []
-
-        def ask_status() -> None:
-            try:
-                while changer.is_alive() or len(answers) < 20:
-                    answers.append(str(client.printer_status().PrinterStatus))
-            except Exception as exc:  # reported below
-                errors.append(exc)
-
-        changer = threading.Thread(target=change_status, daemon=True)
-        asker = threading.Thread(target=ask_status, daemon=True)
-        changer.start()
-        asker.start()
-        asker.join(timeout=120)
-        assert not asker.is_alive(), "a request crossing an event was never answered"
+        with changing_status(server.printer, seconds=1) as changes:
+            answers, errors, hung = ask_repeatedly(
+                lambda: str(client.printer_status().PrinterStatus), changes.done, timeout=120
+            )
+            assert not hung, "a request crossing an event was never answered"
         assert errors == []
         assert set(answers) <= {"NORMAL", "WARNING"} and len(answers) >= 20
         # Events still flow afterwards.
         server.printer.set_status("FAILURE", "LAST ONE")
         assert wait_until(lambda: any(e.status_info == "LAST ONE" for e in client.events))
-        assert len(client.events) <= changes + 1
+        assert len(client.events) <= changes.count + 1
 
 
 def test_prints_to_jpeg_files_end_to_end(tmp_path):

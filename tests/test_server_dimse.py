@@ -5,8 +5,6 @@ session, film box, grayscale and colour image boxes, Presentation LUT and
 Printer; N-EVENT-REPORT of printer status; release and abort cleanup.
 """
 
-import itertools
-import threading
 import time
 
 import numpy as np
@@ -32,6 +30,8 @@ from server_support import (
     GRAY,
     WAIT,
     PrintClient,
+    ask_repeatedly,
+    changing_status,
     load_image,
     output_files,
     running_server,
@@ -489,36 +489,13 @@ def test_requests_crossing_printer_events_are_answered(server):
     # pynetdicom answers each N-EVENT-REPORT on a thread of its own, which used
     # to leave the SCU's next request waiting for ever when the two crossed
     # (connection.requestor_guard closes that race). Without the guard, four
-    # seconds of status changes every 2 ms hung this client in every run tried.
-    done, answered, errors = threading.Event(), [], []
-
-    def change_status() -> None:
-        end = time.monotonic() + 4
-        for n in itertools.count():
-            if time.monotonic() > end:
-                break
-            server.printer.set_status(*(("WARNING", "FILM JAM") if n % 2 else ("NORMAL",)))
-            time.sleep(0.002)
-        server.printer.set_status("NORMAL")
-        done.set()
-
-    with PrintClient(server.address) as client:
-
-        def ask_status() -> None:
-            try:
-                while not done.is_set() or len(answered) < 20:
-                    answered.append(client.get(uids.Printer, uids.PrinterInstance)[0])
-            except Exception as exc:  # reported below
-                errors.append(exc)
-
-        changer = threading.Thread(target=change_status, daemon=True)
-        asker = threading.Thread(target=ask_status, daemon=True)
-        changer.start()
-        asker.start()
-        asker.join(timeout=60)
-        hung = asker.is_alive()
+    # seconds of status changes every 2 ms hung this client in most runs tried.
+    with changing_status(server.printer, seconds=4) as changes, PrintClient(server.address) as c:
+        answered, errors, hung = ask_repeatedly(
+            lambda: c.get(uids.Printer, uids.PrinterInstance)[0], changes.done
+        )
         if hung:  # frees the stuck request (a release would wait like it)
-            client.assoc.abort()
+            c.assoc.abort()
         assert not hung, "a request crossing a printer event was never answered"
         assert errors == []
         assert set(answered) == {0x0000}
@@ -530,17 +507,7 @@ def test_releases_crossing_printer_events_are_clean(server):
     # ACSE timeout. Status changes every 2 ms cross twenty releases; each is
     # answered at once (a dying thread would also fail the test, see
     # pyproject.toml's filterwarnings).
-    stop = threading.Event()
-
-    def change_status() -> None:
-        for n in itertools.count():
-            if stop.wait(0.002):
-                break
-            server.printer.set_status(*(("WARNING", "FILM JAM") if n % 2 else ("NORMAL",)))
-
-    changer = threading.Thread(target=change_status, daemon=True)
-    changer.start()
-    try:
+    with changing_status(server.printer):
         for _ in range(20):
             client = PrintClient(server.address)
             assert client.get(uids.Printer, uids.PrinterInstance)[0] == 0x0000
@@ -548,10 +515,6 @@ def test_releases_crossing_printer_events_are_clean(server):
             client.close()
             assert client.assoc.is_released
             assert time.monotonic() - started < WAIT
-    finally:
-        stop.set()
-        changer.join(timeout=WAIT)
-    server.printer.set_status("NORMAL")
 
 
 def test_verification_only_association_gets_no_events(server):

@@ -103,14 +103,10 @@ class StoreToFilm:
             frames = int(dataset.get("NumberOfFrames") or 1) if self.all_frames else 1
         except Exception as exc:  # undecodable values raise many kinds
             raise PrintError(Status.CANNOT_UNDERSTAND, f"Number of Frames: {exc}") from exc
-        if self.budget is not None:
-            # Refuse what cannot be held before decoding it: decoding takes
-            # many times the image's size in working memory.
-            held = sum(stored.image.pixels.nbytes for stored in self.images)
-            try:
-                self.budget.check(self, held + max(1, frames) * self._held_estimate(dataset))
-            except BudgetExceededError as exc:
-                raise PrintError(Status.OUT_OF_RESOURCES, str(exc)) from exc
+        # Refuse what cannot be held before decoding it: decoding takes many
+        # times the image's size in working memory.
+        estimate = max(1, frames) * self._held_estimate(dataset)
+        self._claim(_pixel_bytes(self.images) + estimate, check_only=True)
         prepared = []
         for frame in range(max(1, frames)):
             try:
@@ -122,13 +118,20 @@ class StoreToFilm:
                     Status.CANNOT_UNDERSTAND, f"cannot decode pixel data: {exc}"
                 ) from exc
             prepared.append(StoredImage(image, uid))
-        if self.budget is not None:
-            held = sum(stored.image.pixels.nbytes for stored in self.images + prepared)
-            try:
-                self.budget.update(self, held)
-            except BudgetExceededError as exc:
-                raise PrintError(Status.OUT_OF_RESOURCES, str(exc)) from exc
+        self._claim(_pixel_bytes(self.images + prepared))
         self.images.extend(prepared)
+
+    def _claim(self, nbytes: int, *, check_only: bool = False) -> None:
+        """Hold ``nbytes`` of the pixel budget (or only check it could): 0xA700 beyond."""
+        if self.budget is None:
+            return
+        try:
+            if check_only:
+                self.budget.check(self, nbytes)
+            else:
+                self.budget.update(self, nbytes)
+        except BudgetExceededError as exc:
+            raise PrintError(Status.OUT_OF_RESOURCES, str(exc)) from exc
 
     def _held_estimate(self, dataset: Dataset) -> int:
         """Bytes one frame will hold once prepared (0 when its size is unreadable)."""
@@ -250,3 +253,7 @@ class StoreToFilm:
         finally:
             # Printed (or kept by the backend): release its pixels.
             session.n_delete(uids.BasicFilmBox, film_box.instance_uid)
+
+
+def _pixel_bytes(images: list[StoredImage]) -> int:
+    return sum(stored.image.pixels.nbytes for stored in images)

@@ -127,7 +127,7 @@ def guard(
     *,
     max_message_bytes: int | None = None,
 ) -> None:
-    """Install both guards (see the module) on ``assoc``.
+    """Install the guards on the DIMSE traffic (see the module) on ``assoc``.
 
     Call before the association's reactor starts (an EVT_CONN_OPEN handler).
     The time limit is the association's ``dimse_timeout``.

@@ -35,6 +35,7 @@ from .access import rejection_text
 from .client_reports import PrintClientError, PrinterEvent, PrintWarning, describe_status
 from .connection import no_delay, requestor_guard
 from .contexts import EXPLICIT_VR_LITTLE_ENDIAN, IMPLICIT_VR_LITTLE_ENDIAN, VERIFICATION
+from .tls import tls_args
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +94,7 @@ class PrintAssociation:
             port,
             ae_title=called_ae,
             evt_handlers=handlers,
-            **_tls_args(host, tls, tls_server_name),
+            **tls_args(host, tls, tls_server_name),
         )
         if not self._assoc.is_established:
             raise association_error(self._assoc, where, tls=tls is not None)
@@ -251,11 +252,6 @@ def association_error(assoc: Any, where: str, *, tls: bool = False) -> PrintClie
     return PrintClientError(message, operation="A-ASSOCIATE")
 
 
-def _tls_args(host: str, tls: ssl.SSLContext | None, server_name: str | None) -> dict[str, Any]:
-    """``tls_args`` for ``AE.associate``: the context and the name the server's certificate has."""
-    return {} if tls is None else {"tls_args": (tls, server_name or host)}
-
-
 def echo(
     host: str,
     port: int = 104,
@@ -280,7 +276,7 @@ def echo(
         port,
         ae_title=called_ae,
         evt_handlers=[(evt.EVT_CONN_OPEN, no_delay)],
-        **_tls_args(host, tls, tls_server_name),
+        **tls_args(host, tls, tls_server_name),
     )
     if not assoc.is_established:
         raise association_error(assoc, f"{called_ae}@{host}:{port}", tls=tls is not None)

@@ -14,8 +14,17 @@ from __future__ import annotations
 
 import ssl
 from pathlib import Path
+from typing import Any
 
-__all__ = ["CIPHERS", "TLS_VERSIONS", "TlsError", "client_context", "error_text", "server_context"]
+__all__ = [
+    "CIPHERS",
+    "TLS_VERSIONS",
+    "TlsError",
+    "client_context",
+    "error_text",
+    "server_context",
+    "tls_args",
+]
 
 #: ``minimum_version`` values and the protocol versions they mean.
 TLS_VERSIONS = {"1.2": ssl.TLSVersion.TLSv1_2, "1.3": ssl.TLSVersion.TLSv1_3}
@@ -90,6 +99,14 @@ def client_context(
     if certificate:
         _load_chain(context, certificate, private_key or certificate, "certificate", "private key")
     return context
+
+
+def tls_args(host: str, context: ssl.SSLContext | None, server_name: str | None) -> dict[str, Any]:
+    """``AE.associate`` keyword arguments for DICOM over TLS (none without a context).
+
+    ``server_name``: the name the server's certificate must have (``host`` by default).
+    """
+    return {} if context is None else {"tls_args": (context, server_name or host)}
 
 
 def _version(name: str) -> ssl.TLSVersion:

@@ -47,7 +47,7 @@ from ..contexts import (
     IMPLEMENTATION_VERSION_NAME,
     IMPLICIT_VR_LITTLE_ENDIAN,
 )
-from ..tls import client_context
+from ..tls import client_context, tls_args
 from ._options import OptionError, build, in_range
 from .jpeg import ensure_folder, folder_name, fsync_directory, job_tag, write_atomic
 
@@ -165,11 +165,12 @@ class DicomPrinter:
         ae.implementation_class_uid = IMPLEMENTATION_CLASS_UID
         ae.implementation_version_name = IMPLEMENTATION_VERSION_NAME
         handlers = [(evt.EVT_CONN_OPEN, no_delay), requestor_guard()]
-        tls = {}
-        if self._tls_context is not None:
-            tls["tls_args"] = (self._tls_context, self.tls_server_name or self.host)
         assoc = ae.associate(
-            self.host, self.port, ae_title=self.called_ae_title, evt_handlers=handlers, **tls
+            self.host,
+            self.port,
+            ae_title=self.called_ae_title,
+            evt_handlers=handlers,
+            **tls_args(self.host, self._tls_context, self.tls_server_name),
         )
         if not assoc.is_established:
             how = " (or the TLS handshake failed)" if self.tls else ""
