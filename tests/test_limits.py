@@ -40,7 +40,7 @@ from print_requests import (
     set_raw,
 )
 from server_support import GRAY, WAIT, PrintClient, output_files, wait_until
-from test_server_robustness import associate_rq
+from test_server_robustness import associate_rq, associated_socket
 
 VERIFICATION = "1.2.840.10008.1.1"
 #: Every configured time-out here; the tests allow it this much slack.
@@ -167,14 +167,6 @@ def n_set_pdus(data: bytes, max_pdu: int = 16384) -> list[bytes]:
         pdu.from_primitive(primitive)
         pdus.append(pdu.encode())
     return pdus
-
-
-def associated_socket(address) -> socket.socket:
-    """A raw connection with an association for the grayscale meta class (context 1)."""
-    sock = socket.create_connection(address, timeout=WAIT)
-    sock.sendall(associate_rq("RAWPEER"))
-    assert sock.recv(4096)[:1] == b"\x02", "no A-ASSOCIATE-AC"
-    return sock
 
 
 def test_a_message_that_stops_half_way_aborts_after_dimse_timeout(tmp_path, caplog):

@@ -41,6 +41,14 @@ def associate_rq(calling: str = "FUZZ") -> bytes:
     return pdu.encode()
 
 
+def associated_socket(address) -> socket.socket:
+    """A raw connection with an association for the grayscale meta class (context 1)."""
+    sock = socket.create_connection(address, timeout=WAIT)
+    sock.sendall(associate_rq("RAWPEER"))
+    assert sock.recv(4096)[:1] == b"\x02", "no A-ASSOCIATE-AC"
+    return sock
+
+
 def p_data(rng: random.Random) -> bytes:
     """A P-DATA-TF PDU with one PDV of random content (command or data, last or not)."""
     body = rng.randbytes(rng.randint(0, 300))
@@ -87,10 +95,7 @@ def test_an_undecodable_command_set_gets_an_a_abort_and_a_log_line(tmp_path, cap
     # thread and the connection was dropped without a word.
     caplog.set_level(logging.WARNING, logger="dicomprint_server")
     with running_server(tmp_path) as server:
-        with socket.create_connection(server.address, timeout=WAIT) as sock:
-            sock.sendall(associate_rq())
-            assert sock.recv(1) == b"\x02"  # A-ASSOCIATE-AC
-            sock.recv(4096)
+        with associated_socket(server.address) as sock:
             pdv = struct.pack(">IBB", 2, 1, 0x03)  # last command fragment, no data
             sock.sendall(struct.pack(">BBI", 0x04, 0, len(pdv)) + pdv)
             reply = b""
