@@ -12,6 +12,7 @@ import pytest
 
 from dicomprint import PresentationLUT, uids
 from dicomprint.gsdf import DisplayScale, HardcopyModel
+from dicomprint import luts
 from dicomprint.luts import ToneTable, grayscale_lut
 from render_support import PROFILE, cell_centres, film_box, gray, p_display, render
 
@@ -159,3 +160,19 @@ def test_tone_table_keeps_a_gather_for_curves():
     assert tone.ramp is None
     stored = np.arange(4096, dtype=np.uint16).reshape(64, 64)
     assert np.array_equal(tone.apply(stored), np.rint(values).astype(np.uint8).reshape(64, 64))
+
+
+def test_tone_table_gather_clips_values_past_the_table():
+    # A 12-bit table looked up with any 16-bit value: past the end prints as the
+    # last entry, whether OpenCV's 16-bit LUT or np.take does the gather.
+    values = np.linspace(0, 1, 4096) ** 0.5 * 255
+    tone = ToneTable.from_values(values)
+    assert (tone.wide is not None) == luts.WIDE_LUT
+    stored = np.random.default_rng(2).integers(0, 1 << 16, (48, 50)).astype(np.uint16)
+    expected = np.rint(values).astype(np.uint8)[np.minimum(stored, 4095)]
+    assert np.array_equal(tone.apply(stored), expected)
+    film = np.zeros((60, 60), np.uint8)
+    view = film[5:53, 7:57]
+    tone.apply(stored, view)  # written in place, as into a film
+    assert np.array_equal(view, expected)
+    assert not film[:5].any() and not film[53:].any()

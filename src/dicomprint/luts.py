@@ -96,6 +96,18 @@ def display_values(
     return scale.jnd_value(scale.model.p_value_jnd(p, p_max, min_density, max_density))
 
 
+def _wide_lut_supported() -> bool:
+    """OpenCV 5 looks 16-bit images up in a 65536-entry table; 4.x takes 8-bit only."""
+    try:
+        cv2.LUT(np.zeros((1, 1), np.uint16), np.zeros(1 << 16, np.uint8))
+    except cv2.error:
+        return False
+    return True
+
+
+WIDE_LUT = _wide_lut_supported()
+
+
 @frozen
 class ToneTable:
     """A uint8 table for stored values and, when it is one, its straight line.
@@ -103,23 +115,29 @@ class ToneTable:
     A table that equals OpenCV's rounded ``alpha * x + beta`` for every input
     (IDENTITY and INVERSE tables are such lines, since P-values are linear
     in JND index) is applied as one vectorised multiply-add instead of a
-    gather: several times faster on 10- to 16-bit images.
+    gather: several times faster on 10- to 16-bit images. Other tables for
+    such images (an explicit Presentation LUT, LIN OD) are gathers: with
+    OpenCV's 16-bit ``cv2.LUT`` where it has one (about 3x faster than
+    ``np.take``), on the table widened to every 16-bit value.
     """
 
     table: np.ndarray = field(eq=False, repr=False)
     ramp: tuple[float, float] | None = None
+    wide: np.ndarray | None = field(default=None, eq=False, repr=False)
 
     @classmethod
     def from_values(cls, values: np.ndarray) -> ToneTable:
         table = np.rint(np.clip(values, 0, 255)).astype(np.uint8)
-        ramp = None
-        if values.size > 256:  # cv2.LUT already serves 8-bit images
-            alpha = (values[-1] - values[0]) / (values.size - 1)
-            beta = float(values[0])
-            domain = np.arange(values.size, dtype=np.uint16)
-            if np.array_equal(cv2.convertScaleAbs(domain, alpha=alpha, beta=beta).ravel(), table):
-                ramp = (alpha, beta)
-        return cls(table, ramp)
+        if values.size <= 256:  # cv2.LUT already serves 8-bit images
+            return cls(table)
+        alpha = (values[-1] - values[0]) / (values.size - 1)
+        beta = float(values[0])
+        domain = np.arange(values.size, dtype=np.uint16)
+        if np.array_equal(cv2.convertScaleAbs(domain, alpha=alpha, beta=beta).ravel(), table):
+            return cls(table, (alpha, beta))
+        # Values past the table print as its last entry, as np.take(mode="clip").
+        wide = np.pad(table, (0, (1 << 16) - table.size), mode="edge") if WIDE_LUT else None
+        return cls(table, None, wide)
 
     def apply(self, stored: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         """uint8 values of ``stored`` (into ``out`` when given)."""
@@ -128,6 +146,8 @@ class ToneTable:
         if self.ramp is not None:
             alpha, beta = self.ramp
             return cv2.convertScaleAbs(stored, dst=out, alpha=alpha, beta=beta)
+        if self.wide is not None and stored.dtype == np.uint16:
+            return cv2.LUT(stored, self.wide, dst=out)
         return np.take(self.table, stored, out=out, mode="clip")
 
 
@@ -164,7 +184,9 @@ def _shape_lut(
     tone = ToneTable.from_values(
         display_values(bits_stored, invert, lut, min_density, max_density, scale)
     )
-    tone.table.flags.writeable = False  # shared by every film that uses it
+    for shared in (tone.table, tone.wide):  # by every film that uses it
+        if shared is not None:
+            shared.flags.writeable = False
     return tone
 
 
