@@ -55,10 +55,27 @@ def test_uids_follow_the_job_so_a_reprint_replaces():
     assert len(derived_uid("x" * 200)) <= 64
 
 
-def test_labels_off_the_wire_stay_printable_ascii():
+def test_labels_off_the_wire_stay_printable():
     film = attrs.evolve(make_film(), film_session_label="Ström\\\x07ray")
     ds = film_dataset(film)
-    assert ds.StudyDescription == "Str?m??ray"
+    assert ds.StudyDescription == "Ström??ray"
+
+
+def test_text_beyond_ascii_is_written_as_utf8(tmp_path):
+    film = attrs.evolve(make_film(), film_session_label="山田 Größe")
+    ds = film_dataset(film, SecondaryCaptureAttributes(patient_name="Ærøskøbing^Åse"))
+    assert ds.SpecificCharacterSet == "ISO_IR 192"
+    path = tmp_path / "film.dcm"
+    ds.save_as(path, enforce_file_format=True)
+    raw = path.read_bytes()
+    assert "山田 Größe".encode() in raw and "Ærøskøbing^Åse".encode() in raw
+    back = dcmread(path)
+    assert back.StudyDescription == "山田 Größe"
+    assert back.PatientName == "Ærøskøbing^Åse"
+
+
+def test_ascii_text_names_no_character_set():
+    assert "SpecificCharacterSet" not in film_dataset(make_film())
 
 
 def test_secondary_capture_files_in_a_folder(tmp_path):

@@ -10,9 +10,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from dicomprint import PresentationLUT, uids
+from dicomprint import PresentationLUT, luts, uids
 from dicomprint.gsdf import DisplayScale, HardcopyModel
-from dicomprint import luts
 from dicomprint.luts import ToneTable, grayscale_lut
 from render_support import PROFILE, cell_centres, film_box, gray, p_display, render
 

@@ -14,6 +14,7 @@ from pydicom import Dataset
 from pydicom.datadict import keyword_for_tag
 from pydicom.tag import Tag
 
+from .character_set import declare_character_set
 from .profile import DEFAULT_PROFILE, PrinterProfile
 
 PRINTER_STATUSES = ("NORMAL", "WARNING", "FAILURE")
@@ -79,7 +80,7 @@ class Printer:
         if event_type != 1:
             dataset.PrinterStatusInfo = self.PrinterStatusInfo
             dataset.PrinterName = self.profile.identity.PrinterName
-        return event_type, dataset
+        return event_type, declare_character_set(dataset)
 
     def subscribe(self, listener: StatusListener) -> Callable[[], None]:
         """Call ``listener`` on every status change; returns the unsubscribe."""

@@ -24,6 +24,7 @@ from attrs import frozen
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import ExplicitVRLittleEndian
 
+from .character_set import declare_character_set
 from .film import Film
 
 SECONDARY_CAPTURE_IMAGE_STORAGE = "1.2.840.10008.5.1.4.1.1.7"
@@ -57,8 +58,12 @@ class SecondaryCaptureAttributes:
 
 
 def _text(value: str, limit: int) -> str:
-    """Printable ASCII only, at most ``limit`` characters: labels come off the wire."""
-    clean = "".join(ch if " " <= ch <= "~" and ch != "\\" else "?" for ch in value.strip())
+    """Printable characters only, at most ``limit``: labels come off the wire.
+
+    Control characters and the value delimiter ``\\`` become ``?``; text
+    beyond ASCII is kept (the data set then names UTF-8).
+    """
+    clean = "".join(ch if ch.isprintable() and ch != "\\" else "?" for ch in value.strip())
     return clean[:limit]
 
 
@@ -98,8 +103,7 @@ def film_dataset(
 
     ds = Dataset()
     ds.file_meta = meta
-    # SOP Common
-    ds.SpecificCharacterSet = "ISO_IR 6"
+    # SOP Common (Specific Character Set: added at the end if the text needs one)
     ds.SOPClassUID = SECONDARY_CAPTURE_IMAGE_STORAGE
     ds.SOPInstanceUID = instance_uid
     ds.InstanceCreationDate, ds.InstanceCreationTime = date, time
@@ -158,4 +162,4 @@ def film_dataset(
         ds.PhotometricInterpretation = "MONOCHROME2"  # film rasters: 0 is black
     data = pixels.tobytes()
     ds.PixelData = data + b"\0" if len(data) % 2 else data
-    return ds
+    return declare_character_set(ds)

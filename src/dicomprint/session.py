@@ -24,6 +24,7 @@ from . import annotation_box, film_box, film_session, image_box, presentation_lu
 from .annotation_box import AnnotationBox
 from .attributes import assign, parse_attributes, referenced_sequence, to_dataset
 from .budget import BudgetExceededError, PixelBudget
+from .character_set import declare_character_set
 from .film_box import FilmBox
 from .film_session import FilmSession
 from .image_box import ImageBox
@@ -47,7 +48,10 @@ class Reply:
     """A successful (or warning) answer to one request."""
 
     status: Status = Status.SUCCESS
-    dataset: Dataset | None = None
+    #: What goes back on the wire; it names UTF-8 when its text needs it.
+    dataset: Dataset | None = attrs.field(
+        default=None, converter=attrs.converters.optional(declare_character_set)
+    )
     #: The instance the request created or addressed.
     instance_uid: str | None = None
     comment: str = ""

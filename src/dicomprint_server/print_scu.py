@@ -30,6 +30,7 @@ from pydicom.uid import UID
 from pynetdicom import AE, evt
 
 from dicomprint import uids
+from dicomprint.character_set import declare_character_set, has_non_ascii_text
 
 from .access import rejection_text
 from .client_reports import PrintClientError, PrinterEvent, PrintWarning, describe_status
@@ -123,7 +124,7 @@ class PrintAssociation:
         # An empty attribute list goes as none at all: pynetdicom would announce
         # a data set and send zero bytes, and the peer would wait for them.
         status, reply = self._assoc.send_n_create(
-            request if len(request) else None,
+            _outgoing(request) if len(request) else None,
             sop_class,
             None,
             msg_id=msg_id,
@@ -143,7 +144,11 @@ class PrintAssociation:
     def n_set(self, sop_class: str, uid: str, request: Dataset) -> Dataset:
         operation = f"N-SET {UID(sop_class).name}"
         status, reply = self._assoc.send_n_set(
-            request, sop_class, uid, msg_id=self._next_id(), meta_uid=self._meta(sop_class)
+            _outgoing(request),
+            sop_class,
+            uid,
+            msg_id=self._next_id(),
+            meta_uid=self._meta(sop_class),
         )
         self.check(operation, status)
         return reply if reply is not None else Dataset()
@@ -287,3 +292,12 @@ def echo(
     if "Status" not in status:
         raise PrintClientError("C-ECHO: no answer", operation="C-ECHO")
     return int(status.Status)
+
+
+def _outgoing(request: Dataset) -> Dataset:
+    """``request`` as sent: a copy naming UTF-8 when its text goes beyond ASCII."""
+    if "SpecificCharacterSet" in request or not has_non_ascii_text(request):
+        return request
+    sent = Dataset()
+    sent.update(request)  # the caller's data set stays as it was
+    return declare_character_set(sent)
