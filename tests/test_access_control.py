@@ -156,6 +156,31 @@ def test_networks_match_by_prefix(tmp_path):
         assert rejection(associate(server.address, bind="127.0.0.1")) == NO_REASON
 
 
+@needs_second_address
+def test_calling_ae_title_bound_to_its_addresses(tmp_path, caplog):
+    toml = (
+        "[access.calling_ae_addresses]\n"
+        'CT_ROOM_1 = ["127.0.0.1"]\n'
+        'MR_3T = ["127.0.0.2/31", "fd00::7"]\n'
+    )
+    with caplog.at_level(logging.INFO), configured_server(tmp_path, toml) as server:
+        # Each bound title from its own address gets in, from the other's does not.
+        assert echo_ok(associate(server.address, calling="CT_ROOM_1", bind="127.0.0.1"))
+        assert echo_ok(associate(server.address, calling="MR_3T", bind="127.0.0.3"))
+        refused = associate(server.address, calling="CT_ROOM_1", bind="127.0.0.2")
+        assert rejection(refused) == CALLING_NOT_RECOGNIZED
+        refused = associate(server.address, calling="MR_3T", bind="127.0.0.1")
+        assert rejection(refused) == CALLING_NOT_RECOGNIZED
+        # A title that is not bound calls from anywhere.
+        assert echo_ok(associate(server.address, calling="US_2", bind="127.0.0.2"))
+        assert wait_until(lambda: len(rejected_lines(caplog)) == 2)
+    first = rejected_lines(caplog)[0]
+    assert "calling AE title 'CT_ROOM_1' may not associate from 127.0.0.2" in first
+    assert "calling AE title not recognized" in first
+    starting = [r.getMessage() for r in caplog.records if "MR_3T only from" in r.getMessage()]
+    assert starting and "127.0.0.2/31, fd00::7/128" in starting[0]
+
+
 def test_address_check_comes_before_the_ae_titles(tmp_path):
     toml = '[access]\nclient_addresses = ["10.0.0.0/8"]\ncalling_ae_titles = ["CT"]\n'
     with configured_server(tmp_path, toml) as server:
@@ -285,8 +310,13 @@ def test_access_table_is_read(tmp_path):
         'client_addresses = ["10.1.20.0/24", "192.168.0.7", "fd00:12::/64"]\n'
         "strict_called_ae_title = true\n"
         "max_associations_per_address = 4\n"
+        "[access.calling_ae_addresses]\n"
+        'CT_ROOM_1 = ["10.1.20.5", "10.1.21.0/28"]\n'
     )
     access = load_config(path).access
+    assert {k: [str(n) for n in v] for k, v in access.calling_ae_addresses.items()} == {
+        "CT_ROOM_1": ["10.1.20.5/32", "10.1.21.0/28"]
+    }
     assert access.calling_ae_titles == ("CT_ROOM_1", "MR_3T")
     assert [str(n) for n in access.client_addresses] == [
         "10.1.20.0/24",
@@ -318,6 +348,23 @@ def test_access_table_is_read(tmp_path):
         ('[access]\nstrict_called_ae_title = "yes"\n', "expected bool"),
         ("[access]\nmax_associations_per_address = -1\n", "max_associations_per_address"),
         ("access = 3\n", "[access] must be a table"),
+        (
+            '[access.calling_ae_addresses]\nCT = "10.1.20.5"\n',
+            "calling_ae_addresses.CT = '10.1.20.5': a list of addresses and networks",
+        ),
+        (
+            "[access.calling_ae_addresses]\nCT = []\n",
+            "calling_ae_addresses.CT: list at least one address",
+        ),
+        (
+            '[access.calling_ae_addresses]\nCT = ["ct.example.org"]\n',
+            "calling_ae_addresses.CT: 'ct.example.org' is not an IP address or network",
+        ),
+        (
+            '[access.calling_ae_addresses]\nWAY_TOO_LONG_AE_TITLE = ["10.1.20.5"]\n',
+            "calling_ae_addresses: 'WAY_TOO_LONG_AE_TITLE' is not an AE title",
+        ),
+        ('[access]\ncalling_ae_addresses = ["CT"]\n', "a table of AE title = [addresses]"),
     ],
 )
 def test_bad_access_table_is_a_clear_error(tmp_path, text, message):
@@ -346,13 +393,18 @@ def test_conformance_statement_rejection_table_is_the_policy():
             break
         rows.append([cell.strip() for cell in line.strip().strip("|").split("|")])
     policy = AccessPolicy(
-        frozenset({"CT"}), (ipaddress.ip_network("10.0.0.0/8"),), frozenset({"PRINTSCP"}), 1
+        frozenset({"CT", "MR"}),
+        (ipaddress.ip_network("10.0.0.0/8"),),
+        frozenset({"PRINTSCP"}),
+        1,
+        {"MR": (ipaddress.ip_network("10.0.0.9/32"),)},
     )
     # Each request breaks this rule and every later one: the first rule listed decides.
     expected = [
-        ("`[access] client_addresses`", policy.check("192.168.0.1", "MR", "OTHER", 5)),
-        ("`[access] calling_ae_titles`", policy.check("10.0.0.1", "MR", "OTHER", 5)),
-        ("`[access] strict_called_ae_title`", policy.check("10.0.0.1", "CT", "OTHER", 5)),
+        ("`[access] client_addresses`", policy.check("192.168.0.1", "US", "OTHER", 5)),
+        ("`[access] calling_ae_titles`", policy.check("10.0.0.1", "US", "OTHER", 5)),
+        ("`[access.calling_ae_addresses]`", policy.check("10.0.0.1", "MR", "OTHER", 5)),
+        ("`[access] strict_called_ae_title`", policy.check("10.0.0.9", "MR", "OTHER", 5)),
         ("`[access] max_associations_per_address`", policy.check("10.0.0.1", "CT", "PRINTSCP", 5)),
         ("`[server] max_associations`", Rejection(*LOCAL_LIMIT, "pynetdicom's own")),
     ]

@@ -2,7 +2,8 @@
 
 :class:`AccessPolicy` decides, from an association request, whether it may
 proceed: the client address against ``[access] client_addresses``, the
-calling AE title against ``calling_ae_titles``, the called AE title against
+calling AE title against ``calling_ae_titles`` and, for a title listed in
+``calling_ae_addresses``, the address it calls from; the called AE title against
 our own and the routed ones (``strict_called_ae_title``), and the
 associations already open from the same address
 (``max_associations_per_address``). A request it refuses gets the
@@ -13,6 +14,7 @@ refused because                 result                 source                   
 ==============================  =====================  ========================  ======
 address not allowed             rejected-permanent     service-user              1
 calling AE title not allowed    rejected-permanent     service-user              3
+AE title from another address   rejected-permanent     service-user              3
 called AE title not ours        rejected-permanent     service-user              7
 too many from one address       rejected-transient     service-provider (pres.)  2
 ==============================  =====================  ========================  ======
@@ -38,10 +40,10 @@ import logging
 import socket
 import ssl
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from attrs import frozen
+from attrs import field, frozen
 from pynetdicom import AE, evt
 from pynetdicom.transport import ThreadedAssociationServer
 
@@ -112,6 +114,15 @@ def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     return address
 
 
+def _within(address: str, networks: Iterable[IPNetwork]) -> bool:
+    """Whether ``address`` is in one of ``networks``; no networks: any address is."""
+    networks = tuple(networks)
+    if not networks:
+        return True
+    ip = _address(address)
+    return ip is not None and any(ip in network for network in networks)
+
+
 @frozen
 class AccessPolicy:
     """Who may associate: the ``[access]`` table, with the titles that can be called."""
@@ -124,6 +135,8 @@ class AccessPolicy:
     called_ae_titles: frozenset[str] | None = None
     #: Associations one address may have open at once; 0: no limit.
     max_per_address: int = 0
+    #: Calling AE titles bound to the networks they may call from.
+    ae_networks: Mapping[str, tuple[IPNetwork, ...]] = field(factory=dict)
 
     @classmethod
     def from_config(cls, config: ServerConfig) -> AccessPolicy:
@@ -136,6 +149,7 @@ class AccessPolicy:
             tuple(access.client_addresses),
             called,
             access.max_associations_per_address,
+            dict(access.calling_ae_addresses),
         )
 
     @property
@@ -146,13 +160,11 @@ class AccessPolicy:
             or self.networks
             or self.called_ae_titles is not None
             or self.max_per_address
+            or self.ae_networks
         )
 
     def address_allowed(self, address: str) -> bool:
-        if not self.networks:
-            return True
-        ip = _address(address)
-        return ip is not None and any(ip in network for network in self.networks)
+        return _within(address, self.networks)
 
     def check(
         self, address: str, calling: str, called: str, open_from_address: int
@@ -168,6 +180,15 @@ class AccessPolicy:
         if self.calling_ae_titles and calling not in self.calling_ae_titles:
             return Rejection(
                 1, 1, 3, f"calling AE title {calling!r} is not in [access] calling_ae_titles"
+            )
+        bound = self.ae_networks.get(calling)
+        if bound is not None and not _within(address, bound):
+            return Rejection(
+                1,
+                1,
+                3,
+                f"calling AE title {calling!r} may not associate from {address} "
+                "([access.calling_ae_addresses])",
             )
         if self.called_ae_titles is not None and called not in self.called_ae_titles:
             return Rejection(
@@ -191,11 +212,13 @@ class AccessPolicy:
         """The rules in force, one line each (for the start-up log)."""
         lines = []
         if self.networks:
-            lines.append("client addresses in " + ", ".join(str(n) for n in self.networks))
+            lines.append("only client addresses in " + ", ".join(str(n) for n in self.networks))
         if self.calling_ae_titles:
-            lines.append("calling AE titles " + ", ".join(sorted(self.calling_ae_titles)))
+            lines.append("only calling AE titles " + ", ".join(sorted(self.calling_ae_titles)))
+        for title, networks in sorted(self.ae_networks.items()):
+            lines.append(f"calling AE title {title} only from " + ", ".join(map(str, networks)))
         if self.called_ae_titles is not None:
-            lines.append("called AE titles " + ", ".join(sorted(self.called_ae_titles)))
+            lines.append("only called AE titles " + ", ".join(sorted(self.called_ae_titles)))
         if self.max_per_address:
             lines.append(f"at most {self.max_per_address} association(s) per client address")
         return lines

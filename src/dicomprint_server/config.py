@@ -123,6 +123,13 @@ strict_called_ae_title = false
 # [server] max_associations); more are rejected (transient, local limit exceeded).
 max_associations_per_address = 0
 
+[access.calling_ae_addresses]
+# The addresses (and networks) a calling AE title may associate from, e.g.
+# CT_ROOM_1 = ["10.1.20.5"]
+# MR_3T = ["10.1.30.0/28", "fd00:12::7"]
+# A listed title calling from elsewhere is rejected (permanent, calling AE
+# title not recognized); titles not listed may call from any allowed address.
+
 [tls]
 # DICOM over TLS: every connection must start with a TLS handshake (plain
 # DICOM peers cannot connect). The usual port for it is 2762. Files are PEM,
@@ -248,16 +255,16 @@ class Routing:
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
-def _ae_titles(value: Any) -> tuple[str, ...]:
+def _ae_titles(value: Any, key: str = "calling_ae_titles") -> tuple[str, ...]:
     if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
-        raise ConfigError(f"calling_ae_titles = {value!r}: a list of AE titles")
+        raise ConfigError(f"{key} = {value!r}: a list of AE titles")
     titles: list[str] = []
     for title in value:
         try:
             _ae_title(None, None, title)  # type: ignore[arg-type]
         except ConfigError:
             raise ConfigError(
-                f"calling_ae_titles: {title!r} is not an AE title "
+                f"{key}: {title!r} is not an AE title "
                 "(1 to 16 printable ASCII characters, no backslash)"
             ) from None
         if title.strip() not in titles:
@@ -265,9 +272,9 @@ def _ae_titles(value: Any) -> tuple[str, ...]:
     return tuple(titles)
 
 
-def _networks(value: Any) -> tuple[IPNetwork, ...]:
+def _networks(value: Any, key: str = "client_addresses") -> tuple[IPNetwork, ...]:
     if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
-        raise ConfigError(f"client_addresses = {value!r}: a list of addresses and networks")
+        raise ConfigError(f"{key} = {value!r}: a list of addresses and networks")
     networks: list[IPNetwork] = []
     for text in value:
         try:
@@ -277,12 +284,23 @@ def _networks(value: Any) -> tuple[IPNetwork, ...]:
                 hint = f"; the network is {ipaddress.ip_network(text.strip(), strict=False)}"
             except ValueError:
                 hint = " (e.g. 192.168.1.20, 10.1.0.0/16, fd00::/8; host names are not resolved)"
-            raise ConfigError(
-                f"client_addresses: {text!r} is not an IP address or network{hint}"
-            ) from None
+            raise ConfigError(f"{key}: {text!r} is not an IP address or network{hint}") from None
         if network not in networks:
             networks.append(network)
     return tuple(networks)
+
+
+def _ae_addresses(value: Any) -> Mapping[str, tuple[IPNetwork, ...]]:
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"calling_ae_addresses = {value!r}: a table of AE title = [addresses]")
+    bound: dict[str, tuple[IPNetwork, ...]] = {}
+    for title, addresses in value.items():
+        (title,) = _ae_titles([title], "calling_ae_addresses")
+        networks = _networks(addresses, f"calling_ae_addresses.{title}")
+        if not networks:
+            raise ConfigError(f"calling_ae_addresses.{title}: list at least one address")
+        bound[title] = networks
+    return bound
 
 
 @frozen
@@ -297,6 +315,10 @@ class AccessSettings:
     strict_called_ae_title: bool = False
     #: Associations one client address may have open at once (0: no limit).
     max_associations_per_address: int = field(default=0, validator=_in_range(0, 1000))
+    #: The networks each listed calling AE title may associate from.
+    calling_ae_addresses: Mapping[str, tuple[IPNetwork, ...]] = field(
+        factory=dict, converter=_ae_addresses
+    )
 
 
 @frozen

@@ -118,7 +118,7 @@ class PrintServer:
                 else "optional",
             )
         for rule in self.access.describe():
-            log.info("access: only %s", rule)
+            log.info("access: %s", rule)
         routing = self.config.routing
         for name in self.routes:
             titles = sorted(t for t, n in routing.called_ae_titles.items() if n == name)
