@@ -153,3 +153,28 @@ def test_write_failing_midway_removes_the_temporary_file(tmp_path):
 def test_unknown_backend_names_the_known_ones(tmp_path):
     with pytest.raises(ValueError, match="jpeg"):
         load_backend("laser", {"directory": tmp_path})
+
+
+def test_files_a_crash_left_half_written_are_removed_once(tmp_path, caplog):
+    folder = tmp_path / "MODALITY"
+    folder.mkdir()
+    stale = folder / ".old.jpg.0a1b2c3d4e5f.part"
+    recent = folder / ".new.jpg.0a1b2c3d4e5f.part"
+    hidden = folder / ".keep"  # not ours: left alone whatever its age
+    for path in (stale, recent, hidden):
+        path.write_bytes(b"half a film")
+    two_hours_ago = datetime.datetime.now().timestamp() - 7200
+    for path in (stale, hidden):
+        os.utime(path, (two_hours_ago, two_hours_ago))
+    printer = JpegPrinter(tmp_path)
+    with caplog.at_level("WARNING"):
+        printer.print_films([make_film(50, 1)], make_job())
+    # A younger one may be another server's write in progress.
+    assert not stale.exists() and recent.exists() and hidden.exists()
+    assert any(str(stale) in r.getMessage() for r in caplog.records)
+    # Once per folder and process: a later crash's file waits for the next start.
+    again = folder / ".later.jpg.0a1b2c3d4e5f.part"
+    again.write_bytes(b"half a film")
+    os.utime(again, (two_hours_ago, two_hours_ago))
+    printer.print_films([make_film(60, 1)], make_job())
+    assert again.exists()

@@ -20,7 +20,9 @@ A missing output folder (deleted while the server runs, or never made) is
 created again, with a warning in the log. Each file is encoded in memory,
 written to a hidden temporary file in the same folder, fsynced, renamed
 over its final name with :func:`os.replace` and the folder fsynced: a film
-is either complete or absent.
+is either complete or absent. The hidden files a crash left mid-write
+(``.<name>.<random>.part``, older than an hour) are removed, with a log
+line, the first time this process writes into their folder.
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ import logging
 import os
 import re
 import secrets
+import threading
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -48,6 +52,10 @@ log = logging.getLogger(__name__)
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
 _SUFFIX = {"jpeg": ".jpg", "png": ".png"}
 _O_BINARY = getattr(os, "O_BINARY", 0)  # Windows
+#: Seconds after which a temporary ``.part`` file counts as left by a crash.
+LEFT_BEHIND_AFTER = 3600.0
+_tidied: set[Path] = set()
+_tidied_lock = threading.Lock()
 
 
 def folder_name(ae_title: str) -> str:
@@ -149,11 +157,38 @@ def ensure_folder(directory: Path, name: str) -> Path:
     """
     folder = directory / name
     if folder.is_dir():
+        _tidy_once(folder)
         return folder
     if not directory.is_dir():
         log.warning("output folder %s is missing: creating it", directory)
     folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+def _tidy_once(folder: Path) -> None:
+    """Remove the temporary files a crash left in ``folder``; once per folder and process.
+
+    Only files older than :data:`LEFT_BEHIND_AFTER`: a younger one may be
+    another server's write in progress.
+    """
+    with _tidied_lock:
+        if folder in _tidied:
+            return
+        _tidied.add(folder)
+    cutoff = time.time() - LEFT_BEHIND_AFTER
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return
+    for entry in entries:
+        if not (entry.name.startswith(".") and entry.name.endswith(".part")):
+            continue
+        try:
+            if entry.is_file(follow_symlinks=False) and entry.stat().st_mtime < cutoff:
+                os.unlink(entry.path)
+                log.warning("removed %s, a file a crash left half written", entry.path)
+        except OSError as exc:
+            log.warning("cannot remove the half-written file %s: %s", entry.path, exc)
 
 
 def write_atomic(target: Path, data: bytes, *, fsync: bool = True) -> None:
