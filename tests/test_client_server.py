@@ -15,7 +15,7 @@ from dicomprint import PrinterProfile, Status, uids
 from dicomprint.prepare import prepare_image
 from dicomprint_server.client import PrintClient, PrintClientError
 from dicomprint_server.scp import status_dataset
-from server_support import ask_repeatedly, changing_status, output_files, wait_until
+from server_support import WAIT, ask_repeatedly, changing_status, output_files, wait_until
 
 
 @pytest.fixture
@@ -319,6 +319,20 @@ def test_requests_crossing_printer_events_complete(tmp_path):
         server.printer.set_status("FAILURE", "LAST ONE")
         assert wait_until(lambda: any(e.status_info == "LAST ONE" for e in client.events))
         assert len(client.events) <= changes.count + 1
+
+
+def test_printer_events_arrive_in_the_order_sent(tmp_path):
+    # NORMAL and WARNING alternate every 2 ms for 1 s: pynetdicom hands each
+    # report to a thread of its own, and the client still lists them as sent.
+    with serving(tmp_path, render=no_render) as server, connect(server) as client:
+        with changing_status(server.printer, seconds=1) as changes:
+            assert changes.done.wait(WAIT)
+        assert wait_until(lambda: len(client.events) >= changes.count)
+        names = [e.name for e in client.events]
+    # changing_status alternates from NORMAL, then sets NORMAL once more.
+    expected = ["WARNING" if n % 2 else "NORMAL" for n in range(changes.count - 1)] + ["NORMAL"]
+    assert changes.count >= 20
+    assert names == expected
 
 
 def test_prints_to_jpeg_files_end_to_end(tmp_path):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import socket
 import threading
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -37,6 +38,13 @@ def no_delay(event: Any) -> None:
         except OSError as exc:  # never fatal: only slower
             log.debug("cannot set TCP_NODELAY: %s", exc)
 
+
+#: Seconds an event report waits for the reports that arrived before it to be
+#: handled; only a report pynetdicom never hands over (an invalid one) can
+#: make it wait this long.
+EVENT_ORDER_WAIT = 2.0
+
+_N_EVENT_REPORT_RQ = 0x0100
 
 #: What :func:`requestor_guard` passes on: (Affected SOP Class UID,
 #: Event Type ID, Event Information; empty when absent or undecodable).
@@ -65,6 +73,10 @@ def requestor_guard(on_report: EventReportCallback | None = None) -> tuple[Any, 
       in that state, and the release then waits out ``acse_timeout``.
       Here no P-DATA is sent once the association is closing.
 
+    Event reports are handled in the order they arrived, although each has
+    its own thread: a WARNING then NORMAL sent a millisecond apart must not
+    reach ``on_report`` as NORMAL then WARNING.
+
     Installed on ``EVT_CONN_OPEN``, before any message can arrive. Sends are
     serialised, so an event's response never splits another message's
     fragments.
@@ -79,6 +91,14 @@ def requestor_guard(on_report: EventReportCallback | None = None) -> tuple[Any, 
         send_pdu = assoc.dul.send_pdu
         sending = threading.RLock()
         closing = False
+        arrivals: deque[int] = deque()  # Message IDs of event reports, as they arrived
+        turn = threading.Condition()
+
+        def arrived(event: Any) -> None:  # EVT_DIMSE_RECV: the DUL thread, in order
+            command = event.message.command_set
+            if command.get("CommandField") == _N_EVENT_REPORT_RQ:
+                with turn:
+                    arrivals.append(command.get("MessageID"))
 
         def send_whole(message: Any, context_id: int) -> None:
             with sending:
@@ -96,10 +116,24 @@ def requestor_guard(on_report: EventReportCallback | None = None) -> tuple[Any, 
                 send_pdu(primitive)
 
         def serve(message: Any, context_id: int) -> None:
-            if isinstance(message, N_EVENT_REPORT) and message.is_valid_request:
-                _answer_event_report(assoc, message, context_id, on_report)
-            else:
+            if not (isinstance(message, N_EVENT_REPORT) and message.is_valid_request):
                 serve_request(message, context_id)
+                return
+            mine = message.MessageID
+            with turn:
+                if not turn.wait_for(
+                    lambda: mine not in arrivals or arrivals[0] == mine, EVENT_ORDER_WAIT
+                ):
+                    log.debug("event report %s: earlier ones never came; handled now", mine)
+                    while arrivals[0] != mine:  # reports pynetdicom did not hand over
+                        arrivals.popleft()
+            try:
+                _answer_event_report(assoc, message, context_id, on_report)
+            finally:
+                with turn:
+                    if mine in arrivals:
+                        arrivals.remove(mine)
+                    turn.notify_all()
 
         def next_message(block: bool = False) -> Any:
             if threading.current_thread() is assoc:  # the reactor
@@ -108,6 +142,7 @@ def requestor_guard(on_report: EventReportCallback | None = None) -> tuple[Any, 
                     return None, None
             return get_msg(block)
 
+        assoc.bind(evt.EVT_DIMSE_RECV, arrived)
         assoc.dimse.send_msg = send_whole
         assoc.dul.send_pdu = send_in_order
         assoc.dimse.get_msg = next_message
