@@ -89,6 +89,30 @@ def test_rescale_then_linear_window():
     assert prepare_image(ds, bits=8).pixels.dtype == np.uint8
 
 
+@pytest.mark.parametrize(
+    "slope, intercept, center, width",
+    [(1, -1024, 40, 400), (0.5, 0, 2048, 4096), (2.5, -100, 1000, 1500), (1, -32768, 0, 65536)],
+)
+def test_single_precision_is_within_one_step_of_exact(slope, intercept, center, width):
+    # Every 16-bit stored value, against the same formulas in double precision.
+    stored = np.arange(65536).reshape(256, 256)
+    ds = gray(
+        stored,
+        bits_stored=16,
+        RescaleSlope=slope,
+        RescaleIntercept=intercept,
+        WindowCenter=center,
+        WindowWidth=width,
+    )
+    got = prepare_image(ds, bits=12).pixels.astype(np.int64)
+    x = stored * float(slope) + float(intercept)
+    unit = np.clip((x - (center - 0.5)) / (width - 1.0) + 0.5, 0.0, 1.0)
+    exact = np.floor(unit * 4095 + 0.5).astype(np.int64)
+    difference = np.abs(got - exact)
+    assert difference.max() <= 1
+    assert np.count_nonzero(difference) < 0.02 * difference.size
+
+
 def test_first_of_several_windows_and_explicit_window_overrides():
     ds = gray([[0, 50, 100]], WindowCenter=[100.5, 0.5], WindowWidth=[201, 3])
     # First window: v = (x - 100) / 200 + 0.5: 0 -> 0, 50 -> 0.25, 100 -> 0.5.

@@ -29,6 +29,11 @@ _AUTO_WINDOW_SAMPLES = 1 << 20
 
 Window = tuple[float, float]
 
+#: The type of modality values and of 0..1 output: float32 is exact for every
+#: stored value up to 24 bits, well below one step of the 12-bit output
+#: elsewhere, and half the memory of float64 (a 2048x2500 image: 20 MB a copy).
+FLOAT = np.float32
+
 
 def frame_view(ds: Dataset, frame: int) -> Dataset:
     """``ds`` with the frame's Pixel Value Transformation and Frame VOI LUT on top.
@@ -62,11 +67,12 @@ def modality_values(pixels: np.ndarray, ds: Dataset) -> np.ndarray:
     """Modality values (float) of stored values: LUT table or rescale."""
     if ds.get("ModalityLUTSequence"):
         return lut_lookup(pixels, ds.ModalityLUTSequence[0], ds)[0]
-    values = pixels.astype(np.float64)
+    values = pixels.astype(FLOAT)
     slope = ds.get("RescaleSlope")
     intercept = ds.get("RescaleIntercept")
     if slope is not None and intercept is not None:
-        values = values * float(slope) + float(intercept)
+        values *= FLOAT(slope)
+        values += FLOAT(intercept)
     return values
 
 
@@ -76,7 +82,8 @@ def voi_unit(
     """Modality values to 0..1 and the window used (None for a table or full range)."""
     if window is None and ds.get("VOILUTSequence"):
         looked_up, top = lut_lookup(values, ds.VOILUTSequence[0], ds)
-        return np.clip(looked_up / top, 0.0, 1.0), None
+        looked_up /= FLOAT(top)
+        return np.clip(looked_up, 0.0, 1.0, out=looked_up), None
     function = str(ds.get("VOILUTFunction") or "LINEAR").strip().upper()
     if window is None and "WindowCenter" in ds and "WindowWidth" in ds:
         center, width = _first(ds.WindowCenter), _first(ds.WindowWidth)
@@ -119,16 +126,23 @@ def window_or_auto(
 
 
 def apply_window(values: np.ndarray, center: float, width: float, function: str) -> np.ndarray:
-    """Window Center/Width to 0..1 (PS3.3 C.11.2.1.2 and C.11.2.1.3)."""
+    """Window Center/Width to 0..1 (PS3.3 C.11.2.1.2 and C.11.2.1.3), as a new array."""
     if function == "SIGMOID":
-        return 1.0 / (1.0 + np.exp(-4.0 * (values - center) / width))
+        out = np.subtract(values, center, dtype=FLOAT)
+        out *= FLOAT(-4.0 / width)
+        np.exp(out, out=out)
+        out += FLOAT(1.0)
+        return np.reciprocal(out, out=out)
     if function == "LINEAR_EXACT":
         return _stretch(values, center - width / 2.0, center + width / 2.0)
     # LINEAR: x <= c - 0.5 - (w-1)/2 gives the minimum, x > c - 0.5 + (w-1)/2
     # the maximum, linear in between.
     if width == 1:
-        return (values > center - 0.5).astype(np.float64)
-    return np.clip((values - (center - 0.5)) / (width - 1.0) + 0.5, 0.0, 1.0)
+        return (values > center - 0.5).astype(FLOAT)
+    out = np.subtract(values, center - 0.5, dtype=FLOAT)
+    out /= FLOAT(width - 1.0)
+    out += FLOAT(0.5)
+    return np.clip(out, 0.0, 1.0, out=out)
 
 
 def _window_valid(width: float, function: str) -> bool:
@@ -136,9 +150,12 @@ def _window_valid(width: float, function: str) -> bool:
 
 
 def _stretch(values: np.ndarray, low: float, high: float) -> np.ndarray:
+    """``low`` to 0 and ``high`` to 1, clipped, as a new array."""
     if high <= low:
-        return np.where(values > low, 1.0, 0.0)
-    return np.clip((values - low) / (high - low), 0.0, 1.0)
+        return (values > low).astype(FLOAT)
+    out = np.subtract(values, low, dtype=FLOAT)
+    out /= FLOAT(high - low)
+    return np.clip(out, 0.0, 1.0, out=out)
 
 
 def _auto_range(values: np.ndarray, mask: np.ndarray | None) -> tuple[float, float]:
@@ -217,10 +234,12 @@ def lut_lookup(values: np.ndarray, item: Dataset, ds: Dataset) -> tuple[np.ndarr
         table = np.asarray([data] if isinstance(data, int) else list(data), dtype=np.int64)
     if table.size == 0:
         raise ValueError("empty LUT Data")
-    index = np.clip(np.rint(values).astype(np.int64) - first, 0, table.size - 1)
+    index = np.rint(values).astype(np.int64)
+    index -= first
+    np.clip(index, 0, table.size - 1, out=index)
     top = float((1 << depth) - 1)
     largest = int(table.max())
     if largest > top:
         # Tables whose descriptor understates their entry size exist in the wild.
         top = float((1 << largest.bit_length()) - 1)
-    return table.astype(np.float64)[index], top
+    return table.astype(FLOAT)[index], top
