@@ -3,7 +3,8 @@
 The pixel module attributes are checked against the standard and the
 printer profile, the Pixel Data length against Rows x Columns x Samples x
 Bits Allocated, and the pixels are kept as a read-only numpy array:
-``(Rows, Columns)`` for grayscale (uint8 or uint16, masked to Bits Stored),
+``(Rows, Columns)`` for grayscale (uint8 or uint16, masked to Bits Stored;
+the received bytes themselves when no bit above High Bit is set),
 ``(Rows, Columns, 3)`` for colour (a view; Planar Configuration 1 is not
 copied).
 """
@@ -165,8 +166,10 @@ def _decode(
     if allocated == 8:
         return np.frombuffer(data, dtype=np.uint8).reshape(rows, columns)
     pixels = np.frombuffer(data, dtype="<u2").reshape(rows, columns)
-    if stored < 16:
-        # Bits above High Bit are not part of the value (PS3.5 8.1.1).
+    # Bits above High Bit are not part of the value (PS3.5 8.1.1). Most
+    # images have none set: then the received bytes serve as they are,
+    # without a copy as large as the image.
+    if stored < 16 and int(pixels.max()) >> stored:
         pixels = pixels & np.uint16((1 << stored) - 1)
         pixels.flags.writeable = False
     return pixels
