@@ -5,6 +5,7 @@ session, film box, grayscale and colour image boxes, Presentation LUT and
 Printer; N-EVENT-REPORT of printer status; release and abort cleanup.
 """
 
+import threading
 import time
 
 import numpy as np
@@ -16,6 +17,7 @@ from pydicom.tag import Tag
 from pydicom.uid import ImplicitVRLittleEndian
 
 from dicomprint import Status, uids
+from dicomprint_server import connection
 from dicomprint_server.scp import status_dataset
 from print_requests import (
     color_item,
@@ -515,6 +517,33 @@ def test_releases_crossing_printer_events_are_clean(server):
             client.close()
             assert client.assoc.is_released
             assert time.monotonic() - started < WAIT
+
+
+def test_a_slow_event_handler_holds_the_later_events_back(server, monkeypatch):
+    # Reports are handed over one at a time in arrival order, however long a
+    # handler takes: the wait for reports never handed over is short here.
+    monkeypatch.setattr(connection, "EVENT_ORDER_WAIT", 0.05)
+    handled: list[str] = []
+    running, overlapped = [0], []
+    lock = threading.Lock()
+
+    class SlowClient(PrintClient):
+        def _event_report(self, sop_class, event_type, info):
+            with lock:
+                running[0] += 1
+                overlapped.append(running[0] > 1)
+            time.sleep(0.5 if not handled else 0.01)
+            handled.append(str(info.get("PrinterStatusInfo", "")))
+            with lock:
+                running[0] -= 1
+            super()._event_report(sop_class, event_type, info)
+
+    with SlowClient(server.address) as client:
+        for step in range(5):
+            server.printer.set_status("WARNING", f"STEP {step}")
+        assert len(client.wait_for_events(5)) == 5
+    assert handled == [f"STEP {step}" for step in range(5)]
+    assert not any(overlapped)
 
 
 def test_verification_only_association_gets_no_events(server):

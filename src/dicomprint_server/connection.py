@@ -39,9 +39,10 @@ def no_delay(event: Any) -> None:
             log.debug("cannot set TCP_NODELAY: %s", exc)
 
 
-#: Seconds an event report waits for the reports that arrived before it to be
-#: handled; only a report pynetdicom never hands over (an invalid one) can
-#: make it wait this long.
+#: Seconds after which an event report still waiting for earlier ones drops
+#: those that no thread has taken: pynetdicom never handed them over (it
+#: hands over valid requests only). Earlier reports being handled are
+#: waited for, however long their callback takes.
 EVENT_ORDER_WAIT = 2.0
 
 _N_EVENT_REPORT_RQ = 0x0100
@@ -73,9 +74,10 @@ def requestor_guard(on_report: EventReportCallback | None = None) -> tuple[Any, 
       in that state, and the release then waits out ``acse_timeout``.
       Here no P-DATA is sent once the association is closing.
 
-    Event reports are handled in the order they arrived, although each has
-    its own thread: a WARNING then NORMAL sent a millisecond apart must not
-    reach ``on_report`` as NORMAL then WARNING.
+    Event reports are handled one at a time in the order they arrived,
+    although each has its own thread: a WARNING then NORMAL sent a
+    millisecond apart must not reach ``on_report`` as NORMAL then WARNING.
+    Message IDs may repeat; arrivals are told apart by their order.
 
     Installed on ``EVT_CONN_OPEN``, before any message can arrive. Sends are
     serialised, so an event's response never splits another message's
@@ -91,14 +93,14 @@ def requestor_guard(on_report: EventReportCallback | None = None) -> tuple[Any, 
         send_pdu = assoc.dul.send_pdu
         sending = threading.RLock()
         closing = False
-        arrivals: deque[int] = deque()  # Message IDs of event reports, as they arrived
+        arrivals: deque[_Arrival] = deque()  # event reports, as they arrived
         turn = threading.Condition()
 
         def arrived(event: Any) -> None:  # EVT_DIMSE_RECV: the DUL thread, in order
             command = event.message.command_set
             if command.get("CommandField") == _N_EVENT_REPORT_RQ:
                 with turn:
-                    arrivals.append(command.get("MessageID"))
+                    arrivals.append(_Arrival(command.get("MessageID")))
 
         def send_whole(message: Any, context_id: int) -> None:
             with sending:
@@ -119,21 +121,21 @@ def requestor_guard(on_report: EventReportCallback | None = None) -> tuple[Any, 
             if not (isinstance(message, N_EVENT_REPORT) and message.is_valid_request):
                 serve_request(message, context_id)
                 return
-            mine = message.MessageID
             with turn:
-                if not turn.wait_for(
-                    lambda: mine not in arrivals or arrivals[0] == mine, EVENT_ORDER_WAIT
-                ):
-                    log.debug("event report %s: earlier ones never came; handled now", mine)
-                    while arrivals[0] != mine:  # reports pynetdicom did not hand over
-                        arrivals.popleft()
+                mine = _claim(arrivals, message.MessageID)
+                while mine is not None and arrivals[0] is not mine:
+                    if not turn.wait(EVENT_ORDER_WAIT):
+                        # Reports ahead that no thread took in that time were
+                        # never handed over (invalid); the others are running.
+                        while not arrivals[0].claimed:
+                            arrivals.popleft()
             try:
                 _answer_event_report(assoc, message, context_id, on_report)
             finally:
-                with turn:
-                    if mine in arrivals:
+                if mine is not None:
+                    with turn:
                         arrivals.remove(mine)
-                    turn.notify_all()
+                        turn.notify_all()
 
         def next_message(block: bool = False) -> Any:
             if threading.current_thread() is assoc:  # the reactor
@@ -149,6 +151,25 @@ def requestor_guard(on_report: EventReportCallback | None = None) -> tuple[Any, 
         assoc._serve_request = serve
 
     return evt.EVT_CONN_OPEN, install
+
+
+class _Arrival:
+    """One event report as it arrived; compared by identity (Message IDs may repeat)."""
+
+    __slots__ = ("message_id", "claimed")
+
+    def __init__(self, message_id: int | None) -> None:
+        self.message_id = message_id
+        self.claimed = False
+
+
+def _claim(arrivals: deque[_Arrival], message_id: int) -> _Arrival | None:
+    """The first arrival of ``message_id`` no thread has taken yet, now taken."""
+    for arrival in arrivals:
+        if arrival.message_id == message_id and not arrival.claimed:
+            arrival.claimed = True
+            return arrival
+    return None  # dropped as never handed over: handled without waiting
 
 
 def _answer_event_report(
