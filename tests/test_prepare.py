@@ -113,6 +113,20 @@ def test_single_precision_is_within_one_step_of_exact(slope, intercept, center, 
     assert np.count_nonzero(difference) < 0.02 * difference.size
 
 
+@pytest.mark.parametrize(
+    "array",
+    [
+        1e6 + np.linspace(0.0, 1.0, 4096).reshape(64, 64),  # float64, a small range far out
+        np.arange(4096, dtype=np.int64).reshape(64, 64) + 2**30,  # beyond float32's integers
+    ],
+)
+def test_wide_values_keep_double_precision(array):
+    # float32 would fold these into 17 and 507 levels; the automatic window
+    # (0.5 to 99.5 percentiles) keeps nearly all 4096.
+    pixels = prepare_image(array, bits=12, window="auto").pixels
+    assert len(np.unique(pixels)) > 4000
+
+
 def test_first_of_several_windows_and_explicit_window_overrides():
     ds = gray([[0, 50, 100]], WindowCenter=[100.5, 0.5], WindowWidth=[201, 3])
     # First window: v = (x - 100) / 200 + 0.5: 0 -> 0, 50 -> 0.25, 100 -> 0.5.

@@ -27,10 +27,11 @@ Configuration is read. ``color=True`` turns a grayscale image into RGB after
 its VOI, ``color=False`` a colour image into grayscale (ITU-R BT.601 luma).
 
 The Modality and VOI transforms live in :mod:`dicomprint.voi`. Values
-between the steps are float32, in as few full-size arrays as the steps
-allow: a 2048x2500 12-bit image peaks at about 60 MB (it was 174 MB in
-float64); the output is within one step of exact double precision (most
-values equal it).
+between the steps are float32 where that is exact for the input (integers
+of up to 16 bits, float32) and float64 otherwise, in as few full-size arrays
+as the steps allow: a 2048x2500 12-bit image peaks at about 60 MB (it was
+174 MB all in float64); the output is within one step of exact double
+precision (most values equal it).
 """
 
 from __future__ import annotations
@@ -44,7 +45,15 @@ from pydicom import Dataset, dcmread
 from pydicom.pixels import apply_color_lut, convert_color_space, get_decoder
 from pydicom.uid import UID, ExplicitVRLittleEndian
 
-from .voi import FLOAT, Window, frame_view, modality_values, voi_unit, window_or_auto
+from .voi import (
+    FLOAT,
+    Window,
+    float_type,
+    frame_view,
+    modality_values,
+    voi_unit,
+    window_or_auto,
+)
 
 #: Grayscale P-value depths a Basic Grayscale Image Box takes (PS3.4 H.4.3).
 GRAYSCALE_BITS = (8, 12)
@@ -227,7 +236,7 @@ def _from_array(
     if is_rgb:
         rgb = _unit_from_dtype(array[..., :3])
         return _finish_color(rgb, bits, color, max_size, (1, 1))
-    values = array.astype(FLOAT)
+    values = array.astype(float_type(array.dtype))
     if window is None and array.dtype == np.uint8:
         window = "full"  # display-ready already
     unit, used = window_or_auto(values, window, _dtype_range(array.dtype), None)

@@ -29,10 +29,22 @@ _AUTO_WINDOW_SAMPLES = 1 << 20
 
 Window = tuple[float, float]
 
-#: The type of modality values and of 0..1 output: float32 is exact for every
-#: stored value up to 24 bits, well below one step of the 12-bit output
-#: elsewhere, and half the memory of float64 (a 2048x2500 image: 20 MB a copy).
+#: The type of 0..1 values, and of modality values from pixels it holds
+#: exactly (see :func:`float_type`): half the memory of float64 (a 2048x2500
+#: image: 20 MB a copy), and well below one step of the 12-bit output.
 FLOAT = np.float32
+
+
+def float_type(dtype: np.dtype) -> type:
+    """float32 for values it holds exactly (integers of up to 16 bits, float32), else float64.
+
+    32-bit integers and float64 values may differ by less than float32 can
+    tell apart (1e6 + 0.001, say); they keep double precision.
+    """
+    dtype = np.dtype(dtype)
+    if dtype == np.float32 or dtype.kind == "b" or (dtype.kind in "ui" and dtype.itemsize <= 2):
+        return FLOAT
+    return np.float64
 
 
 def frame_view(ds: Dataset, frame: int) -> Dataset:
@@ -67,12 +79,13 @@ def modality_values(pixels: np.ndarray, ds: Dataset) -> np.ndarray:
     """Modality values (float) of stored values: LUT table or rescale."""
     if ds.get("ModalityLUTSequence"):
         return lut_lookup(pixels, ds.ModalityLUTSequence[0], ds)[0]
-    values = pixels.astype(FLOAT)
+    kind = float_type(pixels.dtype)
+    values = pixels.astype(kind)
     slope = ds.get("RescaleSlope")
     intercept = ds.get("RescaleIntercept")
     if slope is not None and intercept is not None:
-        values *= FLOAT(slope)
-        values += FLOAT(intercept)
+        values *= kind(slope)
+        values += kind(intercept)
     return values
 
 
@@ -128,8 +141,8 @@ def window_or_auto(
 def apply_window(values: np.ndarray, center: float, width: float, function: str) -> np.ndarray:
     """Window Center/Width to 0..1 (PS3.3 C.11.2.1.2 and C.11.2.1.3), as a new array."""
     if function == "SIGMOID":
-        out = np.subtract(values, center, dtype=FLOAT)
-        out *= FLOAT(-4.0 / width)
+        out = _minus(values, center)
+        out *= -4.0 / width
         np.exp(out, out=out)
         out += FLOAT(1.0)
         return np.reciprocal(out, out=out)
@@ -139,9 +152,9 @@ def apply_window(values: np.ndarray, center: float, width: float, function: str)
     # the maximum, linear in between.
     if width == 1:
         return (values > center - 0.5).astype(FLOAT)
-    out = np.subtract(values, center - 0.5, dtype=FLOAT)
-    out /= FLOAT(width - 1.0)
-    out += FLOAT(0.5)
+    out = _minus(values, center - 0.5)
+    out /= width - 1.0
+    out += 0.5
     return np.clip(out, 0.0, 1.0, out=out)
 
 
@@ -153,9 +166,16 @@ def _stretch(values: np.ndarray, low: float, high: float) -> np.ndarray:
     """``low`` to 0 and ``high`` to 1, clipped, as a new array."""
     if high <= low:
         return (values > low).astype(FLOAT)
-    out = np.subtract(values, low, dtype=FLOAT)
-    out /= FLOAT(high - low)
+    out = _minus(values, low)
+    out /= high - low
     return np.clip(out, 0.0, 1.0, out=out)
+
+
+def _minus(values: np.ndarray, offset: float) -> np.ndarray:
+    """``values - offset`` as a new array: in double precision when ``values`` are,
+    else in float32 (the difference from the window's edge keeps what matters)."""
+    kind = np.float64 if values.dtype == np.float64 else FLOAT
+    return np.subtract(values, offset, dtype=kind)
 
 
 def _auto_range(values: np.ndarray, mask: np.ndarray | None) -> tuple[float, float]:
