@@ -10,7 +10,7 @@ from PIL import Image
 from dicomprint import PrinterProfile, PrintJob
 from dicomprint.film import Film
 from dicomprint.film_session import FilmSession
-from dicomprint_server.backends import load_backend
+from dicomprint_server.backends import jpeg, load_backend
 from dicomprint_server.backends.jpeg import JpegPrinter, folder_name, job_tag, write_atomic
 
 CREATED = datetime.datetime(2024, 5, 6, 7, 8, 9, 123456, tzinfo=datetime.UTC)
@@ -155,26 +155,29 @@ def test_unknown_backend_names_the_known_ones(tmp_path):
         load_backend("laser", {"directory": tmp_path})
 
 
-def test_files_a_crash_left_half_written_are_removed_once(tmp_path, caplog):
+def test_files_a_crash_left_half_written_are_removed(tmp_path, caplog):
     folder = tmp_path / "MODALITY"
     folder.mkdir()
     stale = folder / ".old.jpg.0a1b2c3d4e5f.part"
     recent = folder / ".new.jpg.0a1b2c3d4e5f.part"
-    hidden = folder / ".keep"  # not ours: left alone whatever its age
-    for path in (stale, recent, hidden):
+    other = folder / ".notes.part"  # not a name write_atomic makes: left alone
+    for path in (stale, recent, other):
         path.write_bytes(b"half a film")
     two_hours_ago = datetime.datetime.now().timestamp() - 7200
-    for path in (stale, hidden):
+    for path in (stale, other):
         os.utime(path, (two_hours_ago, two_hours_ago))
     printer = JpegPrinter(tmp_path)
     with caplog.at_level("WARNING"):
         printer.print_films([make_film(50, 1)], make_job())
-    # A younger one may be another server's write in progress.
-    assert not stale.exists() and recent.exists() and hidden.exists()
+    # A younger one may be a write in progress.
+    assert not stale.exists() and recent.exists() and other.exists()
     assert any(str(stale) in r.getMessage() for r in caplog.records)
-    # Once per folder and process: a later crash's file waits for the next start.
-    again = folder / ".later.jpg.0a1b2c3d4e5f.part"
-    again.write_bytes(b"half a film")
-    os.utime(again, (two_hours_ago, two_hours_ago))
+    # The folder is looked at once an hour at most...
+    os.utime(recent, (two_hours_ago, two_hours_ago))
     printer.print_films([make_film(60, 1)], make_job())
-    assert again.exists()
+    assert recent.exists()
+    # ... and again once the hour has passed (a restart right after a crash
+    # leaves files minutes old: they go an hour later).
+    jpeg._tidied[folder] -= jpeg.LEFT_BEHIND_AFTER  # an hour on
+    printer.print_films([make_film(70, 1)], make_job())
+    assert not recent.exists() and other.exists()

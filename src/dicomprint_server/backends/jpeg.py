@@ -22,7 +22,8 @@ written to a hidden temporary file in the same folder, fsynced, renamed
 over its final name with :func:`os.replace` and the folder fsynced: a film
 is either complete or absent. The hidden files a crash left mid-write
 (``.<name>.<random>.part``, older than an hour) are removed, with a log
-line, the first time this process writes into their folder.
+line, when the server writes into their folder; each folder is looked at
+once an hour at most.
 """
 
 from __future__ import annotations
@@ -54,7 +55,8 @@ _SUFFIX = {"jpeg": ".jpg", "png": ".png"}
 _O_BINARY = getattr(os, "O_BINARY", 0)  # Windows
 #: Seconds after which a temporary ``.part`` file counts as left by a crash.
 LEFT_BEHIND_AFTER = 3600.0
-_tidied: set[Path] = set()
+_TEMPORARY = re.compile(r"^\..+\.[0-9a-f]{12}\.part$")  # see write_atomic
+_tidied: dict[Path, float] = {}  # folder -> when it was last looked at
 _tidied_lock = threading.Lock()
 
 
@@ -157,7 +159,7 @@ def ensure_folder(directory: Path, name: str) -> Path:
     """
     folder = directory / name
     if folder.is_dir():
-        _tidy_once(folder)
+        _tidy(folder)
         return folder
     if not directory.is_dir():
         log.warning("output folder %s is missing: creating it", directory)
@@ -165,23 +167,26 @@ def ensure_folder(directory: Path, name: str) -> Path:
     return folder
 
 
-def _tidy_once(folder: Path) -> None:
-    """Remove the temporary files a crash left in ``folder``; once per folder and process.
+def _tidy(folder: Path) -> None:
+    """Remove the temporary files a crash left in ``folder``, at most once an hour.
 
-    Only files older than :data:`LEFT_BEHIND_AFTER`: a younger one may be
-    another server's write in progress.
+    Only files older than :data:`LEFT_BEHIND_AFTER`: a younger one may be a
+    write in progress (this server's, or another's sharing the folder), and
+    is looked at again an hour later.
     """
+    now = time.monotonic()
     with _tidied_lock:
-        if folder in _tidied:
+        last = _tidied.get(folder)
+        if last is not None and now - last < LEFT_BEHIND_AFTER:
             return
-        _tidied.add(folder)
+        _tidied[folder] = now
     cutoff = time.time() - LEFT_BEHIND_AFTER
     try:
         entries = list(os.scandir(folder))
     except OSError:
         return
     for entry in entries:
-        if not (entry.name.startswith(".") and entry.name.endswith(".part")):
+        if not _TEMPORARY.match(entry.name):
             continue
         try:
             if entry.is_file(follow_symlinks=False) and entry.stat().st_mtime < cutoff:
