@@ -365,6 +365,10 @@ def test_access_table_is_read(tmp_path):
             "calling_ae_addresses: 'WAY_TOO_LONG_AE_TITLE' is not an AE title",
         ),
         ('[access]\ncalling_ae_addresses = ["CT"]\n', "a table of AE title = [addresses]"),
+        (
+            '[access.calling_ae_addresses]\nCT = ["10.1.20.5"]\n" CT " = ["10.1.20.6"]\n',
+            "calling_ae_addresses: 'CT' is listed twice",
+        ),
     ],
 )
 def test_bad_access_table_is_a_clear_error(tmp_path, text, message):

@@ -11,16 +11,18 @@ from pydicom import Dataset
 
 from client_support import RecordingPrinter, no_render, serving
 from dicomprint import uids
-from dicomprint.character_set import UTF8, declare_character_set, has_non_ascii_text
+from dicomprint.character_set import LATIN1, UTF8, declare_character_set, has_non_ascii_text
 from dicomprint_server.client import PrintClient as ProductClient
 from dicomprint_server.print_scu import _outgoing
 from server_support import PrintClient, running_server
 
+#: (the request's character set, its text, the character set of the reply)
 LABELS = [
-    ("ISO_IR 100", "Größe Ærø"),
-    ("ISO_IR 192", "山田 Größe"),
-    ("ISO 2022 IR 6\\ISO 2022 IR 87", "山田^太郎"),
-    ("ISO_IR 144", "Иванов"),
+    ("ISO_IR 100", "Größe Ærø", LATIN1),
+    ("ISO_IR 192", "Größe", LATIN1),
+    ("ISO_IR 192", "山田 Größe", UTF8),
+    ("ISO 2022 IR 6\\ISO 2022 IR 87", "山田^太郎", UTF8),
+    ("ISO_IR 144", "Иванов", UTF8),
 ]
 
 
@@ -33,14 +35,15 @@ def session_request(charset: str | None, label: str) -> Dataset:
     return ds
 
 
-@pytest.mark.parametrize(("charset", "label"), LABELS)
-def test_film_session_text_comes_back_as_sent(tmp_path, charset, label):
+@pytest.mark.parametrize(("charset", "label", "replied_in"), LABELS)
+def test_film_session_text_comes_back_as_sent(tmp_path, charset, label, replied_in):
     with running_server(tmp_path) as server, PrintClient(server.address) as client:
         status, _, reply = client.create(uids.BasicFilmSession, session_request(charset, label))
         assert status == 0x0000
         # The reply's text decodes to what was sent, whatever it was sent in.
         assert reply.FilmSessionLabel == label
-        assert reply.SpecificCharacterSet == UTF8
+        # Latin-1 where it suffices (most devices read it), UTF-8 beyond.
+        assert reply.SpecificCharacterSet == replied_in
 
 
 def test_ascii_replies_name_no_character_set(tmp_path):
@@ -59,7 +62,7 @@ def test_printer_name_beyond_ascii_in_get_and_events(tmp_path):
             status, reply = client.get(uids.Printer, uids.PrinterInstance, [0x21100030])
             assert status == 0x0000
             assert reply.PrinterName == "Röntgen Süd"
-            assert reply.SpecificCharacterSet == UTF8
+            assert reply.SpecificCharacterSet == LATIN1
             server.printer.set_status("WARNING", "FILM JAM")
             events = client.wait_for_events(1)
         assert events, "no N-EVENT-REPORT arrived"
@@ -80,9 +83,9 @@ def test_product_client_declares_what_it_sends(tmp_path):
 
 def test_the_print_scu_sends_a_declared_copy():
     request = Dataset()
-    request.FilmSessionLabel = "Größe"
+    request.FilmSessionLabel = "山田"
     sent = _outgoing(request)
-    assert sent.SpecificCharacterSet == UTF8 and sent.FilmSessionLabel == "Größe"
+    assert sent.SpecificCharacterSet == UTF8 and sent.FilmSessionLabel == "山田"
     assert "SpecificCharacterSet" not in request  # the caller's data set is left alone
     ascii_only = Dataset()
     ascii_only.FilmSessionLabel = "WARD 7"
@@ -100,6 +103,9 @@ def test_declare_leaves_a_chosen_character_set_and_looks_into_sequences():
     outer = Dataset()
     outer.ReferencedImageBoxSequence = [item]
     assert has_non_ascii_text(outer)
+    assert declare_character_set(outer).SpecificCharacterSet == LATIN1
+    item.TextString = "Ærø 山"
+    del outer.SpecificCharacterSet
     assert declare_character_set(outer).SpecificCharacterSet == UTF8
 
     plain = Dataset()

@@ -2,22 +2,27 @@
 
 Text read off the wire is Unicode, whatever character set it came in:
 pydicom decodes each request with the Specific Character Set it names. A data
-set sent without one is encoded in the default repertoire (ASCII), and
-pydicom replaces whatever lies outside it with ``?``: a Film Session Label
-of ``山田`` would come back as ``??``. So a data set with any text beyond
-ASCII is declared ISO_IR 192 (UTF-8, PS3.3 C.12.1.1.2), which encodes every
-character; an all-ASCII one is sent as before, without the attribute, which
-every peer reads.
+set sent without one is for the default repertoire (ASCII): pydicom writes
+Latin-1 bytes the peer may read as something else, and ``?`` for anything
+beyond Latin-1, so a Film Session Label of ``山田`` came back as ``??``.
+A data set whose text goes beyond ASCII therefore names a character set:
+ISO_IR 100 (Latin-1) when every character is in it, as most devices read
+that one; ISO_IR 192 (UTF-8, PS3.3 C.12.1.1.2) otherwise, which encodes
+every character. An all-ASCII data set is sent as before, without the
+attribute, which every peer reads.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from pydicom.dataset import Dataset
 from pydicom.valuerep import PersonName
 
-__all__ = ["UTF8", "declare_character_set", "has_non_ascii_text"]
+__all__ = ["LATIN1", "UTF8", "declare_character_set", "has_non_ascii_text"]
 
-#: The Specific Character Set term for UTF-8.
+#: The Specific Character Set terms for ISO 8859-1 and for UTF-8.
+LATIN1 = "ISO_IR 100"
 UTF8 = "ISO_IR 192"
 
 # Value representations whose text may use a Specific Character Set (PS3.5 6.1.2.3).
@@ -26,34 +31,51 @@ _TEXT_VRS = frozenset({"SH", "LO", "ST", "LT", "UC", "UT", "PN"})
 
 def has_non_ascii_text(dataset: Dataset) -> bool:
     """Whether any text value of ``dataset`` or its sequence items is not ASCII."""
-    for element in dataset:
-        if element.VR == "SQ":
-            if any(has_non_ascii_text(item) for item in element.value or ()):
-                return True
-        elif element.VR in _TEXT_VRS and not _is_ascii(element.value):
-            return True
-    return False
+    return any(not text.isascii() for text in _texts(dataset))
 
 
 def declare_character_set(dataset: Dataset) -> Dataset:
-    """``dataset``, given Specific Character Set UTF-8 if its text needs one.
+    """``dataset``, naming Latin-1 or UTF-8 if its text needs a character set.
 
-    A data set that already names a character set is left as it is: whoever
-    made it chose its encoding. Sequence items inherit the top level's.
+    A data set that already names one is left as it is: whoever made it
+    chose its encoding. Sequence items inherit the top level's.
     """
-    if "SpecificCharacterSet" not in dataset and has_non_ascii_text(dataset):
-        dataset.SpecificCharacterSet = UTF8
+    if "SpecificCharacterSet" in dataset:
+        return dataset
+    beyond = [text for text in _texts(dataset) if not text.isascii()]
+    if beyond:
+        latin1 = all(_fits_latin1(text) for text in beyond)
+        dataset.SpecificCharacterSet = LATIN1 if latin1 else UTF8
     return dataset
 
 
-def _is_ascii(value: object) -> bool:
-    if value is None:
-        return True
+def _texts(dataset: Dataset) -> Iterator[str]:
+    """Every decoded text value of ``dataset`` and its sequence items."""
+    for element in dataset:
+        if element.VR == "SQ":
+            for item in element.value or ():
+                yield from _texts(item)
+        elif element.VR in _TEXT_VRS:
+            yield from _strings(element.value)
+
+
+def _strings(value: object) -> Iterator[str]:
+    if value is None or isinstance(value, bytes):  # not decoded: its own character set
+        return
     if isinstance(value, str | PersonName):
-        return str(value).isascii()
-    if isinstance(value, bytes):  # not decoded: its own character set already
-        return True
+        yield str(value)
+        return
     try:
-        return all(_is_ascii(v) for v in value)  # type: ignore[attr-defined]
+        items = iter(value)  # type: ignore[call-overload]
     except TypeError:
-        return True
+        return
+    for item in items:
+        yield from _strings(item)
+
+
+def _fits_latin1(text: str) -> bool:
+    try:
+        text.encode("latin-1")
+    except UnicodeEncodeError:
+        return False
+    return True

@@ -296,6 +296,8 @@ def _ae_addresses(value: Any) -> Mapping[str, tuple[IPNetwork, ...]]:
     bound: dict[str, tuple[IPNetwork, ...]] = {}
     for title, addresses in value.items():
         (title,) = _ae_titles([title], "calling_ae_addresses")
+        if title in bound:
+            raise ConfigError(f"calling_ae_addresses: {title!r} is listed twice")
         networks = _networks(addresses, f"calling_ae_addresses.{title}")
         if not networks:
             raise ConfigError(f"calling_ae_addresses.{title}: list at least one address")
