@@ -280,9 +280,9 @@ def _decode(ds: Dataset, frame: int) -> tuple[np.ndarray, str]:
 def _to_rgb(pixels: np.ndarray, photometric: str, ds: Dataset) -> np.ndarray:
     """Colour pixels as RGB in 0..1."""
     if photometric == "PALETTE COLOR":
-        looked_up = apply_color_lut(pixels, ds)
-        depth = int(ds.RedPaletteColorLookupTableDescriptor[2])
-        return np.clip(looked_up / float((1 << depth) - 1), 0.0, 1.0)
+        rgb = apply_color_lut(pixels, ds).astype(FLOAT)
+        rgb /= FLOAT((1 << int(ds.RedPaletteColorLookupTableDescriptor[2])) - 1)
+        return np.clip(rgb, 0.0, 1.0, out=rgb)
     stored = int(ds.get("BitsStored") or 8)
     if photometric in _YBR:
         if stored != 8:
