@@ -19,7 +19,13 @@ from collections.abc import Iterator
 from pydicom.dataset import Dataset
 from pydicom.valuerep import PersonName
 
-__all__ = ["LATIN1", "UTF8", "declare_character_set", "has_non_ascii_text"]
+__all__ = [
+    "LATIN1",
+    "UTF8",
+    "character_set_for",
+    "declare_character_set",
+    "has_non_ascii_text",
+]
 
 #: The Specific Character Set terms for ISO 8859-1 and for UTF-8.
 LATIN1 = "ISO_IR 100"
@@ -27,6 +33,17 @@ UTF8 = "ISO_IR 192"
 
 # Value representations whose text may use a Specific Character Set (PS3.5 6.1.2.3).
 _TEXT_VRS = frozenset({"SH", "LO", "ST", "LT", "UC", "UT", "PN"})
+
+
+def character_set_for(dataset: Dataset) -> str | None:
+    """The character set ``dataset``'s text needs: None (ASCII), LATIN1 or UTF8.
+
+    Sequence items count too; a Specific Character Set already there does not.
+    """
+    beyond = [text for text in _texts(dataset) if not text.isascii()]
+    if not beyond:
+        return None
+    return LATIN1 if all(_fits_latin1(text) for text in beyond) else UTF8
 
 
 def has_non_ascii_text(dataset: Dataset) -> bool:
@@ -40,12 +57,10 @@ def declare_character_set(dataset: Dataset) -> Dataset:
     A data set that already names one is left as it is: whoever made it
     chose its encoding. Sequence items inherit the top level's.
     """
-    if "SpecificCharacterSet" in dataset:
-        return dataset
-    beyond = [text for text in _texts(dataset) if not text.isascii()]
-    if beyond:
-        latin1 = all(_fits_latin1(text) for text in beyond)
-        dataset.SpecificCharacterSet = LATIN1 if latin1 else UTF8
+    if "SpecificCharacterSet" not in dataset:
+        needed = character_set_for(dataset)
+        if needed is not None:
+            dataset.SpecificCharacterSet = needed
     return dataset
 
 

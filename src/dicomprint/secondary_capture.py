@@ -61,7 +61,7 @@ def _text(value: str, limit: int) -> str:
     """Printable characters only, at most ``limit``: labels come off the wire.
 
     Control characters and the value delimiter ``\\`` become ``?``; text
-    beyond ASCII is kept (the data set then names UTF-8).
+    beyond ASCII is kept (the data set then names its character set).
     """
     clean = "".join(ch if ch.isprintable() and ch != "\\" else "?" for ch in value.strip())
     return clean[:limit]

@@ -48,7 +48,7 @@ class Reply:
     """A successful (or warning) answer to one request."""
 
     status: Status = Status.SUCCESS
-    #: What goes back on the wire; it names UTF-8 when its text needs it.
+    #: What goes back on the wire; it names a character set when its text needs one.
     dataset: Dataset | None = attrs.field(
         default=None, converter=attrs.converters.optional(declare_character_set)
     )

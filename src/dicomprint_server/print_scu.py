@@ -30,7 +30,7 @@ from pydicom.uid import UID
 from pynetdicom import AE, evt
 
 from dicomprint import uids
-from dicomprint.character_set import declare_character_set, has_non_ascii_text
+from dicomprint.character_set import character_set_for
 
 from .access import rejection_text
 from .client_reports import PrintClientError, PrinterEvent, PrintWarning, describe_status
@@ -295,9 +295,11 @@ def echo(
 
 
 def _outgoing(request: Dataset) -> Dataset:
-    """``request`` as sent: a copy naming UTF-8 when its text goes beyond ASCII."""
-    if "SpecificCharacterSet" in request or not has_non_ascii_text(request):
+    """``request`` as sent: a copy naming Latin-1 or UTF-8 when its text goes beyond ASCII."""
+    needed = None if "SpecificCharacterSet" in request else character_set_for(request)
+    if needed is None:
         return request
     sent = Dataset()
     sent.update(request)  # the caller's data set stays as it was
-    return declare_character_set(sent)
+    sent.SpecificCharacterSet = needed
+    return sent
