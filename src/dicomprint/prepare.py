@@ -247,11 +247,9 @@ def _from_prepared(
     image: PreparedImage, *, bits: int, color: bool | None, max_size: int | None
 ) -> PreparedImage:
     if image.is_color:
-        rgb = image.pixels.astype(FLOAT)
-        rgb /= FLOAT(255.0)
+        rgb = _scaled(image.pixels, 255)
         return _finish_color(rgb, bits, color, max_size, image.PixelAspectRatio)
-    unit = image.pixels.astype(FLOAT)
-    unit /= FLOAT((1 << image.BitsStored) - 1)
+    unit = _scaled(image.pixels, (1 << image.BitsStored) - 1)
     if image.PhotometricInterpretation == "MONOCHROME1":
         np.subtract(FLOAT(1.0), unit, out=unit)
     return _finish_gray(unit, bits, color, max_size, image.PixelAspectRatio, image.window)
@@ -280,8 +278,8 @@ def _decode(ds: Dataset, frame: int) -> tuple[np.ndarray, str]:
 def _to_rgb(pixels: np.ndarray, photometric: str, ds: Dataset) -> np.ndarray:
     """Colour pixels as RGB in 0..1."""
     if photometric == "PALETTE COLOR":
-        rgb = apply_color_lut(pixels, ds).astype(FLOAT)
-        rgb /= FLOAT((1 << int(ds.RedPaletteColorLookupTableDescriptor[2])) - 1)
+        depth = int(ds.RedPaletteColorLookupTableDescriptor[2])
+        rgb = _scaled(apply_color_lut(pixels, ds), (1 << depth) - 1)
         return np.clip(rgb, 0.0, 1.0, out=rgb)
     stored = int(ds.get("BitsStored") or 8)
     if photometric in _YBR:
@@ -292,9 +290,7 @@ def _to_rgb(pixels: np.ndarray, photometric: str, ds: Dataset) -> np.ndarray:
         raise ValueError(f"cannot print Photometric Interpretation {photometric!r}")
     if pixels.ndim != 3 or pixels.shape[-1] != 3:
         raise ValueError(f"colour pixels of shape {pixels.shape}")
-    rgb = pixels.astype(FLOAT)
-    rgb /= FLOAT((1 << stored) - 1)
-    return rgb
+    return _scaled(pixels, (1 << stored) - 1)
 
 
 def _pixel_aspect_ratio(ds: Dataset) -> tuple[int, int]:
@@ -381,13 +377,17 @@ def _reduce(image: np.ndarray, max_size: int | None) -> tuple[np.ndarray, float]
 def _unit_from_dtype(array: np.ndarray) -> np.ndarray:
     """Colour samples to 0..1: integers by their type's range, floats as given."""
     if np.issubdtype(array.dtype, np.integer):
-        info = np.iinfo(array.dtype)
+        unit = _scaled(array, np.iinfo(array.dtype).max)
+    else:
         unit = array.astype(FLOAT)
-        np.clip(unit, 0, None, out=unit)
-        unit /= FLOAT(info.max)
-        return unit
-    unit = array.astype(FLOAT)
     return np.clip(unit, 0.0, 1.0, out=unit)
+
+
+def _scaled(array: np.ndarray, top: int) -> np.ndarray:
+    """``array / top`` as a new float32 array."""
+    unit = array.astype(FLOAT)
+    unit /= FLOAT(top)
+    return unit
 
 
 def _dtype_range(dtype: np.dtype) -> tuple[float, float] | None:

@@ -114,9 +114,8 @@ def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     return address
 
 
-def _within(address: str, networks: Iterable[IPNetwork]) -> bool:
+def _within(address: str, networks: tuple[IPNetwork, ...]) -> bool:
     """Whether ``address`` is in one of ``networks``; no networks: any address is."""
-    networks = tuple(networks)
     if not networks:
         return True
     ip = _address(address)

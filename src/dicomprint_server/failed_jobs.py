@@ -49,15 +49,13 @@ from dicomprint import PrinterProfile, PrintJob
 from dicomprint.film import Film
 from dicomprint.film_session import FilmSession
 
-from .backends.jpeg import fsync_directory, job_tag, write_atomic
+from .backends.jpeg import LEFT_BEHIND_AFTER, fsync_directory, job_tag, write_atomic
 
 log = logging.getLogger(__name__)
 
 JOB_FILE = "job.json"
 LOCK_FILE = "reprint.lock"
 FORMAT_VERSION = 1
-#: Seconds after which a ``.part`` or ``.done`` folder counts as interrupted.
-INTERRUPTED_AFTER = 3600.0
 _SESSION_KEYS = (
     "SOPInstanceUID",
     "NumberOfCopies",
@@ -165,7 +163,7 @@ class FailedJobs:
             fsync_directory(parent)
         return target
 
-    def recover_interrupted(self, older_than: float = INTERRUPTED_AFTER) -> list[tuple[str, Path]]:
+    def recover_interrupted(self, older_than: float = LEFT_BEHIND_AFTER) -> list[tuple[str, Path]]:
         """Finish the keeping and removing a crash interrupted (see the module).
 
         Returns what was done: ("kept", the job folder now complete) or

@@ -53,7 +53,9 @@ log = logging.getLogger(__name__)
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
 _SUFFIX = {"jpeg": ".jpg", "png": ".png"}
 _O_BINARY = getattr(os, "O_BINARY", 0)  # Windows
-#: Seconds after which a temporary ``.part`` file counts as left by a crash.
+#: Seconds after which a temporary ``.part`` file or folder counts as left by a
+#: crash (here and in the failed-jobs folder); a younger one may be a write
+#: in progress.
 LEFT_BEHIND_AFTER = 3600.0
 _TEMPORARY = re.compile(r"^\..+\.[0-9a-f]{12}\.part$")  # see write_atomic
 _tidied: dict[Path, float] = {}  # folder -> when it was last looked at
