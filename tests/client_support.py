@@ -7,7 +7,7 @@ import contextlib
 import socket
 import subprocess
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +17,7 @@ from attrs import define, field
 from pydicom import Dataset, dcmread
 from pydicom.tag import Tag
 
-from dicomprint import PrinterProfile, PrintJob
-from dicomprint_server import PrintServer, load_config
+from dicomprint import PrintJob
 from server_support import stop_process
 
 DCMPRSCP = Path("/usr/bin/dcmprscp")
@@ -47,32 +46,6 @@ class RecordingPrinter:
 def no_render(job: PrintJob) -> tuple[list, list]:
     """Skip rendering: these tests look at what arrived, not at the raster."""
     return [], []
-
-
-@contextlib.contextmanager
-def serving(
-    tmp_path: Path,
-    profile: PrinterProfile | None = None,
-    before_start: Callable[[PrintServer], None] | None = None,
-    **kwargs: Any,
-) -> Iterator[PrintServer]:
-    """This project's server on a free loopback port, with an optional printer profile.
-
-    ``before_start`` may change the server (e.g. its handlers) before it listens.
-    """
-    config = load_config(
-        overrides={"port": 0, "host": "127.0.0.1", "output": str(tmp_path / "filmbox")}
-    )
-    if profile is not None:
-        config = attrs.evolve(config, profile=profile)
-    server = PrintServer(config, **kwargs)
-    if before_start is not None:
-        before_start(server)
-    server.start()
-    try:
-        yield server
-    finally:
-        server.shutdown(grace=1.0)
 
 
 # -- DCMTK dcmprscp -------------------------------------------------------------------

@@ -13,12 +13,13 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import attrs
 import numpy as np
 from PIL import Image
 from pydicom import Dataset
 from pynetdicom import AE, evt
 
-from dicomprint import uids
+from dicomprint import PrinterProfile, uids
 from dicomprint_server import PrintServer, load_config
 from dicomprint_server.connection import no_delay, requestor_guard
 from dicomprint_server.contexts import EXPLICIT_VR_LITTLE_ENDIAN, IMPLICIT_VR_LITTLE_ENDIAN
@@ -31,12 +32,19 @@ WAIT = 10.0
 
 @contextlib.contextmanager
 def running_server(
-    tmp_path: Path, *, config_path: Path | None = None, **overrides: Any
+    tmp_path: Path,
+    *,
+    config_path: Path | None = None,
+    profile: PrinterProfile | None = None,
+    before_start: Callable[[PrintServer], None] | None = None,
+    **overrides: Any,
 ) -> Iterator[PrintServer]:
     """A server on a free loopback port, writing under ``tmp_path/filmbox``.
 
     Jobs a backend fails on are kept in ``tmp_path/failed-jobs``;
-    ``config_path`` is a configuration file the overrides are laid over.
+    ``config_path`` is a configuration file the overrides are laid over;
+    ``profile`` replaces the configured printer profile; ``before_start`` may
+    change the server (its handlers, say) before it listens.
     """
     options = {
         "port": 0,
@@ -46,7 +54,13 @@ def running_server(
     }
     options.update(overrides)
     kwargs = {k: options.pop(k) for k in ("backend", "render") if k in options}
-    server = PrintServer(load_config(config_path, options), **kwargs).start()
+    config = load_config(config_path, options)
+    if profile is not None:
+        config = attrs.evolve(config, profile=profile)
+    server = PrintServer(config, **kwargs)
+    if before_start is not None:
+        before_start(server)
+    server.start()
     try:
         yield server
     finally:

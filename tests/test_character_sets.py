@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from pydicom import Dataset
 
-from client_support import RecordingPrinter, no_render, serving
+from client_support import RecordingPrinter, no_render
 from dicomprint import uids
 from dicomprint.character_set import LATIN1, UTF8, declare_character_set, has_non_ascii_text
 from dicomprint_server.client import PrintClient as ProductClient
@@ -74,7 +74,7 @@ def test_printer_name_beyond_ascii_in_get_and_events(tmp_path):
 def test_product_client_declares_what_it_sends(tmp_path):
     printer = RecordingPrinter()
     session = {"FilmSessionLabel": "山田 Größe"}
-    with serving(tmp_path, backend=printer, render=no_render) as server:
+    with running_server(tmp_path, backend=printer, render=no_render) as server:
         host, port = server.address
         with ProductClient(host, port, "PRINTSCP", "CLIENT_TEST", film_session=session) as client:
             client.print_image(np.full((8, 8), 40, np.uint8))

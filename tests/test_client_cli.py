@@ -12,9 +12,10 @@ from pydicom import Dataset
 from pydicom.dataset import FileMetaDataset
 from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 
-from client_support import RecordingPrinter, needs_dcmtk, no_render, running_dcmprscp, serving
+from client_support import RecordingPrinter, needs_dcmtk, no_render, running_dcmprscp
 from dicomprint import PrinterProfile
 from dicomprint_server import print_command
+from server_support import running_server
 
 
 @pytest.fixture(autouse=True)
@@ -73,7 +74,7 @@ def peer(server) -> list[str]:
 def test_print_a_folder(tmp_path, folder, capsys):
     printer = RecordingPrinter()
     profile = PrinterProfile(max_density=300)  # so that MaxDensity 250 needs no clamping
-    with serving(tmp_path, profile, backend=printer, render=no_render) as server:
+    with running_server(tmp_path, profile=profile, backend=printer, render=no_render) as server:
         code = run(
             "print",
             *peer(server),
@@ -108,7 +109,7 @@ def test_print_a_folder(tmp_path, folder, capsys):
 
 def test_session_print(tmp_path, folder, capsys):
     printer = RecordingPrinter()
-    with serving(tmp_path, backend=printer, render=no_render) as server:
+    with running_server(tmp_path, backend=printer, render=no_render) as server:
         code = run("print", *peer(server), "--session-print", str(folder / "im1.dcm"), str(folder))
     assert code == 0
     (job,) = printer.jobs
@@ -117,7 +118,7 @@ def test_session_print(tmp_path, folder, capsys):
 
 
 def test_printer_failure_exits_with_the_status(tmp_path, folder, capsys):
-    with serving(tmp_path, backend=RecordingPrinter(), render=no_render) as server:
+    with running_server(tmp_path, backend=RecordingPrinter(), render=no_render) as server:
         code = run("print", *peer(server), "--format", "STANDARD\\11,11", str(folder))
     assert code == 1
     assert "0x0106 Invalid attribute value" in capsys.readouterr().err
@@ -131,7 +132,7 @@ def test_bad_arguments(tmp_path, folder, capsys):
 
 
 def test_echo(tmp_path, capsys):
-    with serving(tmp_path) as server:
+    with running_server(tmp_path) as server:
         assert run("echo", *peer(server)) == 0
         host, port = server.address
     assert capsys.readouterr().out == f"C-ECHO PRINTSCP@{host}:{port}: 0x0000 Success\n"

@@ -10,12 +10,19 @@ import numpy as np
 import pytest
 from pydicom import Dataset
 
-from client_support import RecordingPrinter, no_render, serving
+from client_support import RecordingPrinter, no_render
 from dicomprint import PrinterProfile, Status, uids
 from dicomprint.prepare import prepare_image
 from dicomprint_server.client import PrintClient, PrintClientError
 from dicomprint_server.scp import status_dataset
-from server_support import WAIT, ask_repeatedly, changing_status, output_files, wait_until
+from server_support import (
+    WAIT,
+    ask_repeatedly,
+    changing_status,
+    output_files,
+    running_server,
+    wait_until,
+)
 
 
 @pytest.fixture
@@ -38,7 +45,7 @@ def statuses(client: PrintClient) -> list[int | None]:
 
 def test_images_fill_film_boxes_in_position_order(tmp_path, printer):
     layout = {"ImageDisplayFormat": "STANDARD\\2,2", "FilmSizeID": "8INX10IN"}
-    with serving(tmp_path, backend=printer, render=no_render) as server:
+    with running_server(tmp_path, backend=printer, render=no_render) as server:
         with connect(server, film_box=layout, bits=8) as client:
             positions = [client.print_image(flat(10 * n)) for n in range(1, 6)]
             # The first film printed as soon as it was full; the fifth image waits.
@@ -77,7 +84,7 @@ def test_datasets_are_windowed_to_twelve_bit_p_values(tmp_path, printer):
     ds.RescaleSlope, ds.RescaleIntercept = 1, -1024
     ds.WindowCenter, ds.WindowWidth = 40.5, 401
     ds.PixelData = np.array([824, 1064, 1164], "<u2").tobytes()
-    with serving(tmp_path, backend=printer, render=no_render) as server:
+    with running_server(tmp_path, backend=printer, render=no_render) as server:
         with connect(server) as client:
             client.print_image(ds)
     (image,) = printer.images().values()
@@ -93,7 +100,7 @@ def test_datasets_are_windowed_to_twelve_bit_p_values(tmp_path, printer):
 def test_color_films(tmp_path, printer):
     rgb = np.zeros((4, 6, 3), np.uint8)
     rgb[..., 0] = 200
-    with serving(tmp_path, backend=printer, render=no_render) as server:
+    with running_server(tmp_path, backend=printer, render=no_render) as server:
         with connect(server, color=True, film_box={"ImageDisplayFormat": "STANDARD\\2,1"}) as c:
             c.print_image(rgb)
             c.print_image(flat(90))
@@ -108,7 +115,7 @@ def test_color_films(tmp_path, printer):
 
 def test_copies_and_film_session_attributes(tmp_path, printer):
     session = {"FilmSessionLabel": "WARD 7", "MediumType": "BLUE FILM"}
-    with serving(tmp_path, backend=printer, render=no_render) as server:
+    with running_server(tmp_path, backend=printer, render=no_render) as server:
         with connect(server, copies=3, film_session=session) as client:
             client.print_image(flat(1))
     (job,) = printer.jobs
@@ -118,7 +125,7 @@ def test_copies_and_film_session_attributes(tmp_path, printer):
 
 
 def test_attributes_by_tag_and_per_image(tmp_path, printer):
-    with serving(tmp_path, backend=printer, render=no_render) as server:
+    with running_server(tmp_path, backend=printer, render=no_render) as server:
         film_box = {"ImageDisplayFormat": "STANDARD\\2,1", 0x20100060: "NONE"}
         with connect(server, film_box=film_box, image_box={"Polarity": "REVERSE"}) as client:
             client.print_image(flat(1))
@@ -130,7 +137,7 @@ def test_attributes_by_tag_and_per_image(tmp_path, printer):
 
 def test_film_session_level_prints_every_film_in_one_collated_job(tmp_path, printer):
     reports = []
-    with serving(tmp_path, backend=printer, render=no_render) as server:
+    with running_server(tmp_path, backend=printer, render=no_render) as server:
         with connect(server, print_level="film_session", copies=2, on_film=reports.append) as c:
             for value in (1, 2, 3):
                 c.print_image(flat(value))
@@ -148,7 +155,7 @@ def test_film_session_level_prints_every_film_in_one_collated_job(tmp_path, prin
 def test_printer_without_film_session_printing_gets_film_boxes(tmp_path, printer):
     # Such a printer refuses a second film box while one is unprinted (C616).
     profile = PrinterProfile(film_session_print=False)
-    with serving(tmp_path, profile, backend=printer, render=no_render) as server:
+    with running_server(tmp_path, profile=profile, backend=printer, render=no_render) as server:
         with connect(server, print_level="film_session") as client:
             for value in (1, 2, 3):
                 client.print_image(flat(value))
@@ -171,7 +178,7 @@ def refuse_film_box_action(server) -> None:
 
 
 def test_printer_without_film_box_printing_gets_film_sessions(tmp_path, printer):
-    with serving(
+    with running_server(
         tmp_path, backend=printer, render=no_render, before_start=refuse_film_box_action
     ) as server:
         with connect(server) as client:
@@ -187,7 +194,7 @@ def test_printer_without_film_box_printing_gets_film_sessions(tmp_path, printer)
 
 
 def test_presentation_lut_is_created_and_referenced(tmp_path, printer):
-    with serving(tmp_path, backend=printer, render=no_render) as server:
+    with running_server(tmp_path, backend=printer, render=no_render) as server:
         with connect(server, presentation_lut="LIN OD") as client:
             client.print_image(flat(1))
             lut_uid = client.presentation_lut_uid
@@ -199,7 +206,7 @@ def test_presentation_lut_is_created_and_referenced(tmp_path, printer):
 
 def test_failure_carries_the_status_and_its_meaning(tmp_path, printer):
     profile = PrinterProfile(strict=True, film_sizes=("14INX17IN",))
-    with serving(tmp_path, profile, backend=printer, render=no_render) as server:
+    with running_server(tmp_path, profile=profile, backend=printer, render=no_render) as server:
         client = connect(server, film_box={"FilmSizeID": "A4"})
         with pytest.raises(PrintClientError) as caught, client:
             client.print_image(flat(1))
@@ -216,7 +223,7 @@ def test_failure_carries_the_status_and_its_meaning(tmp_path, printer):
 def test_warnings_are_reported_and_printing_goes_on(tmp_path, printer):
     # A lenient printer takes its default film size instead (0x0116).
     profile = PrinterProfile(film_sizes=("14INX17IN",))
-    with serving(tmp_path, profile, backend=printer, render=no_render) as server:
+    with running_server(tmp_path, profile=profile, backend=printer, render=no_render) as server:
         with connect(server, film_box={"FilmSizeID": "A4"}) as client:
             client.print_image(flat(1))
     assert statuses(client) == [Status.ATTRIBUTE_VALUE_OUT_OF_RANGE]
@@ -226,7 +233,7 @@ def test_warnings_are_reported_and_printing_goes_on(tmp_path, printer):
 
 def test_session_pixel_budget_failure(tmp_path, printer):
     profile = PrinterProfile(max_session_pixel_bytes=1000)
-    with serving(tmp_path, profile, backend=printer, render=no_render) as server:
+    with running_server(tmp_path, profile=profile, backend=printer, render=no_render) as server:
         client = connect(server, film_box={"ImageDisplayFormat": "STANDARD\\2,1"})
         with pytest.raises(PrintClientError) as caught, client:
             client.print_image(flat(1, (20, 20)))  # 800 bytes at 12 bits
@@ -240,7 +247,7 @@ def test_session_pixel_budget_failure(tmp_path, printer):
 
 def test_twelve_bit_refused_falls_back_to_eight(tmp_path, printer):
     profile = PrinterProfile(grayscale_bits_stored=(8,))
-    with serving(tmp_path, profile, backend=printer, render=no_render) as server:
+    with running_server(tmp_path, profile=profile, backend=printer, render=no_render) as server:
         with connect(server, film_box={"ImageDisplayFormat": "STANDARD\\2,1"}) as client:
             client.print_image(flat(51))
             client.print_image(flat(102))
@@ -251,7 +258,7 @@ def test_twelve_bit_refused_falls_back_to_eight(tmp_path, printer):
 
 
 def test_large_images_are_reduced(tmp_path, printer):
-    with serving(tmp_path, backend=printer, render=no_render) as server:
+    with running_server(tmp_path, backend=printer, render=no_render) as server:
         with connect(server, max_image_size=64) as client:
             client.print_image(np.zeros((256, 128), np.uint8))
     (image,) = printer.images().values()
@@ -259,7 +266,7 @@ def test_large_images_are_reduced(tmp_path, printer):
 
 
 def test_printer_status_is_checked_first(tmp_path, printer):
-    with serving(tmp_path, backend=printer, render=no_render) as server:
+    with running_server(tmp_path, backend=printer, render=no_render) as server:
         server.printer.set_status("WARNING", "SUPPLY LOW")
         with connect(server) as client:
             assert client.printer_reply.PrinterStatusInfo == "SUPPLY LOW"
@@ -288,7 +295,7 @@ class FailingDuringPrint(RecordingPrinter):
 def test_printer_events_received_while_printing(tmp_path):
     events = []
     backend = FailingDuringPrint()
-    with serving(tmp_path, backend=backend, render=no_render) as server:
+    with running_server(tmp_path, backend=backend, render=no_render) as server:
         backend.printer_status = server.printer
         with connect(server, on_event=events.append) as client:
             client.print_image(flat(1))
@@ -307,7 +314,7 @@ def test_requests_crossing_printer_events_complete(tmp_path):
     # Status changes every 2 ms for 1 s cross the client's requests: each is
     # answered, and the events' information arrives decoded (see also
     # test_server_dimse.py::test_requests_crossing_printer_events_are_answered).
-    with serving(tmp_path, render=no_render) as server, connect(server) as client:
+    with running_server(tmp_path, render=no_render) as server, connect(server) as client:
         with changing_status(server.printer, seconds=1) as changes:
             answers, errors, hung = ask_repeatedly(
                 lambda: str(client.printer_status().PrinterStatus), changes.done, timeout=120
@@ -324,7 +331,7 @@ def test_requests_crossing_printer_events_complete(tmp_path):
 def test_printer_events_arrive_in_the_order_sent(tmp_path):
     # NORMAL and WARNING alternate every 2 ms for 1 s: pynetdicom hands each
     # report to a thread of its own, and the client still lists them as sent.
-    with serving(tmp_path, render=no_render) as server, connect(server) as client:
+    with running_server(tmp_path, render=no_render) as server, connect(server) as client:
         with changing_status(server.printer, seconds=1) as changes:
             assert changes.done.wait(WAIT)
         assert wait_until(lambda: len(client.events) >= changes.count)
@@ -337,7 +344,7 @@ def test_printer_events_arrive_in_the_order_sent(tmp_path):
 
 def test_prints_to_jpeg_files_end_to_end(tmp_path):
     layout = {"ImageDisplayFormat": "STANDARD\\1,1", "FilmSizeID": "8INX10IN"}
-    with serving(tmp_path) as server:
+    with running_server(tmp_path) as server:
         with connect(server, film_box=layout) as client:
             client.print_image(flat(255, (64, 64)))
             client.print_image(flat(0, (64, 64)))
@@ -346,7 +353,7 @@ def test_prints_to_jpeg_files_end_to_end(tmp_path):
 
 
 def test_error_in_the_with_block_prints_nothing(tmp_path, printer):
-    with serving(tmp_path, backend=printer, render=no_render) as server:
+    with running_server(tmp_path, backend=printer, render=no_render) as server:
         with pytest.raises(KeyError), connect(server) as client:
             client.film_box["ImageDisplayFormat"] = "STANDARD\\2,2"
             client.print_image(flat(1))
