@@ -17,7 +17,7 @@ from dicomprint_server.backends.windows import (
 )
 
 HAVE_GDI = sys.platform == "win32" and importlib.util.find_spec("win32print") is not None
-GDI_REASON = "Windows GDI printing needs Windows with pywin32 (pip install dicomprint[windows])"
+GDI_REASON = "Windows GDI printing needs Windows with pywin32 (pip install pywin32)"
 
 A4 = Paper("A4", 210, 297, 9)
 LETTER = Paper("Letter", 215.9, 279.4, 1)

@@ -175,3 +175,43 @@ def test_the_first_film_page_runs(tmp_path, monkeypatch, capsys):
     assert printed[5].startswith("0xB605 Warning")
     assert printed[6] == "(1200, 1500) 150 8INX10IN"
     assert (tmp_path / "film.png").is_file()
+
+
+
+#: Pages whose snippets have a test of their own (the plug-in must be installed).
+OWN_TESTS = {"docs/writing-a-backend.md"}
+
+
+def toml_snippets() -> list[tuple[str, str]]:
+    """(page:line, text) of every ```toml block in the README and the docs."""
+    found = []
+    for page in [ROOT / "README.md", *sorted(DOCS.rglob("*.md"))]:
+        name = str(page.relative_to(ROOT))
+        if name in OWN_TESTS:
+            continue
+        text = page.read_text()
+        for match in re.finditer(r"^```toml\n(.*?)^```$", text, re.M | re.S):
+            line = text.count("\n", 0, match.start()) + 1
+            found.append((f"{name}:{line}", match.group(1)))
+    return found
+
+
+@pytest.mark.parametrize(("where", "text"), toml_snippets(), ids=[w for w, _ in toml_snippets()])
+def test_every_configuration_snippet_loads(where, text, tmp_path, monkeypatch):
+    """Each snippet, copied into a file as it stands, is a configuration the
+    server accepts (every printer it routes to is defined, and so on), or a
+    printer profile file when it starts with keys (a configuration starts
+    with a table)."""
+    from dicomprint import PrinterProfile
+    from dicomprint_server import load_config
+    from tls_support import Pki
+
+    monkeypatch.chdir(tmp_path)
+    Pki.create(tmp_path / "tls")  # the files the [tls] examples name
+    path = tmp_path / "snippet.toml"
+    path.write_text(text)
+    first = next(line for line in text.splitlines() if line and not line.startswith("#"))
+    if first.startswith("["):
+        load_config(path)
+    else:
+        PrinterProfile.from_toml(path)

@@ -1,7 +1,7 @@
 """Film Size ID (2010,0050) values and their physical size in millimetres.
 
 The defined terms of PS3.3 C.13.5, plus the long-film sizes some printers
-(and the seed conformance statement) offer. Sizes are (short side, long side).
+(and PrintSCP's conformance statement) offer. Sizes are (short side, long side).
 """
 
 from __future__ import annotations

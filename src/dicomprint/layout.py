@@ -134,7 +134,7 @@ class StoreFilm:
 
 
 def store_auto_layout(image_count: int) -> list[StoreFilm]:
-    """Films for ``image_count`` images received with C-STORE (seed rule).
+    """Films for ``image_count`` images received with C-STORE (PrintSCP's rule).
 
     1 to 3 images: one 1x1 film each; 4: one 2x2; 5 or 6: one 2x3 (two
     columns, three rows); 7 and more: as many 4x3 films as needed.

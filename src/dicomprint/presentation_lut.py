@@ -1,6 +1,6 @@
 """Presentation LUT SOP Class (PS3.4 H.4.9): input values to P-values.
 
-A LUT is either a shape (IDENTITY, LIN OD and, as the seed printer accepts,
+A LUT is either a shape (IDENTITY, LIN OD and, as PrintSCP accepts,
 INVERSE) or an explicit table whose LUT Descriptor is checked against its
 LUT Data. A shape the printer does not know is invalid (0x0106): there is no
 sensible default to fall back to.

@@ -6,7 +6,7 @@ to optional attributes, its resolution, whether it prints colour, how strict
 it is with attributes it does not support, and who it is (for Printer N-GET).
 It loads from a TOML table (:meth:`PrinterProfile.from_mapping`).
 
-The default profile meets the seed conformance statement and goes beyond it.
+The default profile meets PrintSCP's conformance statement and goes beyond it.
 """
 
 from __future__ import annotations
@@ -98,9 +98,9 @@ class PrinterProfile:
         default=PRESENTATION_LUT_SHAPES, converter=_tuple
     )
     #: The printer's operating density range, in hundredths of OD; Min and
-    #: Max Density outside it are clamped (warning B605). The default is the
-    #: seed's paper printer: its default film uses the whole range, so the
-    #: densest P-value prints black.
+    #: Max Density outside it are clamped (warning B605). The default is
+    #: PrintSCP's paper printer's range: its default film uses all of it, so
+    #: the densest P-value prints black.
     min_density: int = 0
     max_density: int = 150
     #: Resolution in dots per inch for Requested Resolution ID STANDARD / HIGH.

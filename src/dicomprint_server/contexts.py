@@ -1,7 +1,7 @@
 """Association negotiation: presentation contexts and implementation identity.
 
-The table follows the seed conformance statement (section 3.1.3.1) with the
-correct UIDs: the seed drops a ``.1`` in several print class UIDs. Every
+The table follows PrintSCP's conformance statement (section 3.1.3.1) with the
+correct UIDs: PrintSCP's statement drops a ``.1`` in several print class UIDs. Every
 context is SCP role, no extended negotiation.
 """
 
@@ -55,7 +55,7 @@ PRINT_SOP_CLASSES = (
     uids.BasicAnnotationBox,
 )
 
-#: The seed's thirteen storage classes (store-to-film).
+#: PrintSCP's thirteen storage classes (store-to-film).
 STORAGE_SOP_CLASSES = (
     "1.2.840.10008.5.1.4.1.1.1",  # CR Image Storage
     "1.2.840.10008.5.1.4.1.1.2",  # CT Image Storage
@@ -105,7 +105,7 @@ def supported_contexts(
     table += [(sop_class, UNCOMPRESSED) for sop_class in PRINT_SOP_CLASSES]
     storage = STORAGE_SOP_CLASSES + (OTHER_STORAGE_SOP_CLASSES if other_storage_classes else ())
     for sop_class in storage:
-        # A text report has no pixels to compress (seed table).
+        # A text report has no pixels to compress (as in PrintSCP's table).
         is_report = sop_class.startswith("1.2.840.10008.5.1.4.1.1.88.")
         table.append((sop_class, UNCOMPRESSED if is_report else IMAGE_TRANSFER_SYNTAXES))
     return table
@@ -116,7 +116,7 @@ _RETIRED_STORAGE_KEYWORDS = {"1.2.840.10008.5.1.4.1.1.6": "UltrasoundImageStorag
 
 
 def _register_retired_storage_classes() -> None:
-    """Let pynetdicom dispatch C-STORE of the retired classes the seed still lists."""
+    """Let pynetdicom dispatch C-STORE of the retired classes PrintSCP still lists."""
     for sop_class, keyword in _RETIRED_STORAGE_KEYWORDS.items():
         if uid_to_service_class(sop_class) is not StorageServiceClass:
             register_uid(sop_class, keyword, StorageServiceClass)
@@ -129,6 +129,6 @@ def configure_ae(ae: AE, *, other_storage_classes: bool = True) -> None:
         ae.add_supported_context(abstract_syntax, list(transfer_syntaxes))
     ae.implementation_class_uid = IMPLEMENTATION_CLASS_UID
     ae.implementation_version_name = IMPLEMENTATION_VERSION_NAME
-    # The seed accepts any called and calling AE title.
+    # PrintSCP accepts any called and calling AE title.
     ae.require_called_aet = False
     ae.require_calling_aet = []

@@ -1,4 +1,4 @@
-"""The "JPEG" printer of the seed: every film becomes an image file.
+"""The "JPEG" printer of PrintSCP: every film becomes an image file.
 
 Layout::
 

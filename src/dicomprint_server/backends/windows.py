@@ -1,6 +1,6 @@
 """The Windows printer: films to any installed Windows printer through GDI.
 
-Needs Windows and pywin32 (``pip install dicomprint[windows]``). The
+Needs Windows and pywin32 (``python -m pip install ".[windows]"`` in the source tree). The
 geometry (paper, orientation, true size or fit, copies) is pure code in
 :mod:`.page`; this module only talks to the Windows print API:
 
@@ -162,7 +162,7 @@ def require_pywin32() -> None:
         import win32print  # noqa: F401
     except ImportError as exc:
         raise WindowsPrintError(
-            "the windows printer backend needs pywin32: pip install dicomprint[windows]"
+            "the windows printer backend needs pywin32: pip install pywin32"
         ) from exc
 
 
