@@ -13,8 +13,10 @@ from __future__ import annotations
 import contextlib
 import logging
 import socket
+import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from io import BytesIO
 from pathlib import Path
 
@@ -355,3 +357,123 @@ def test_an_undecodable_size_is_cannot_understand_not_an_error():
     with pytest.raises(PrintError) as refused:
         store.add(image)
     assert refused.value.status == Status.CANNOT_UNDERSTAND
+
+
+# -- Films rendered and images decoded at once ---------------------------------------------
+
+
+class Gate:
+    """Wraps a function: counts the callers inside it and holds them until opened."""
+
+    def __init__(self, fn) -> None:
+        self.fn = fn
+        self.inside = 0
+        self.peak = 0
+        self.opened = False
+        self.changed = threading.Condition()
+
+    def __call__(self, *args):
+        with self.changed:
+            self.inside += 1
+            self.peak = max(self.peak, self.inside)
+            self.changed.notify_all()
+            self.changed.wait_for(lambda: self.opened, timeout=WAIT * 2)
+        try:
+            return self.fn(*args)
+        finally:
+            with self.changed:
+                self.inside -= 1
+
+    def open(self) -> None:
+        with self.changed:
+            self.opened = True
+            self.changed.notify_all()
+
+
+def holds_at(gate: Gate, limit: int) -> bool:
+    """``limit`` callers are inside and no more come in while it stays shut."""
+    return wait_until(lambda: gate.inside == limit) and not wait_until(
+        lambda: gate.inside > limit, timeout=1.0
+    )
+
+
+@pytest.mark.parametrize("limit", [1, 3])
+def test_parallel_renders_bounds_the_jobs_rendered_at_once_on_every_printer(
+    tmp_path, monkeypatch, limit
+):
+    """One more job than the limit, from as many associations and over two
+    printers: only ``limit`` render at once, the others wait, and all print."""
+    from dicomprint.render import render_job
+    from dicomprint_server import printing
+    from dicomprint_server.client import PrintClient as ProductClient
+
+    gate = Gate(render_job)
+    monkeypatch.setattr(printing, "_default_renderer", lambda: gate)
+    config = tmp_path / "renders.toml"
+    config.write_text(
+        f"""
+[server]
+host = "127.0.0.1"
+port = 0
+parallel_renders = {limit}
+[output]
+directory = "{(tmp_path / "filmbox").as_posix()}"
+[printers.other]
+backend = "jpeg"
+directory = "{(tmp_path / "other").as_posix()}"
+[routing.called_ae_titles]
+OTHER = "other"
+""",
+        encoding="utf-8",
+    )
+    layout = {"ImageDisplayFormat": "STANDARD\\1,1", "FilmSizeID": "8INX10IN"}
+
+    def print_one(index: int) -> None:
+        called = ("PRINTSCP", "OTHER")[index % 2]
+        with ProductClient(*server.address, called, f"JOB{index}", film_box=layout) as client:
+            client.print_image(np.full((64, 64), 100, np.uint8))
+
+    server = PrintServer(load_config(config)).start()
+    try:
+        with ThreadPoolExecutor(max_workers=limit + 1) as pool:
+            jobs = [pool.submit(print_one, index) for index in range(limit + 1)]
+            try:
+                assert holds_at(gate, limit)
+            finally:
+                gate.open()
+            for job in jobs:
+                job.result(timeout=WAIT * 3)
+    finally:
+        server.shutdown(grace=1.0)
+    assert gate.peak == limit
+    printed = output_files(tmp_path / "filmbox") + output_files(tmp_path / "other")
+    assert len(printed) == limit + 1
+
+
+@pytest.mark.parametrize("limit", [1, 3])
+def test_parallel_decodes_bounds_the_c_store_images_decoded_at_once(
+    tmp_path, monkeypatch, limit
+):
+    gate = Gate(StoreToFilm.add)
+    monkeypatch.setattr(StoreToFilm, "add", lambda store, dataset: gate(store, dataset))
+
+    def store_one(index: int) -> int:
+        ae = AE(ae_title=f"STORE{index}")
+        ae.acse_timeout = ae.dimse_timeout = ae.network_timeout = WAIT * 3
+        ae.add_requested_context("1.2.840.10008.5.1.4.1.1.2", ["1.2.840.10008.1.2.1"])
+        assoc = ae.associate(*server.address, ae_title="PRINTSCP")
+        assert assoc.is_established
+        try:
+            return int(assoc.send_c_store(grayscale_image("CT", 64, 64)).Status)
+        finally:
+            assoc.release()
+
+    with configured_server(tmp_path, parallel_decodes=limit) as server:
+        with ThreadPoolExecutor(max_workers=limit + 1) as pool:
+            stores = [pool.submit(store_one, index) for index in range(limit + 1)]
+            try:
+                assert holds_at(gate, limit)
+            finally:
+                gate.open()
+            assert [job.result(timeout=WAIT * 3) for job in stores] == [0] * (limit + 1)
+    assert gate.peak == limit

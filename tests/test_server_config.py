@@ -134,3 +134,13 @@ def test_cli_requires_a_subcommand(capsys):
     with pytest.raises(SystemExit) as info:
         main([])
     assert info.value.code == 2
+
+
+@pytest.mark.parametrize("key", ["parallel_renders", "parallel_decodes"])
+def test_parallel_work_is_at_least_one(tmp_path, key):
+    path = tmp_path / "parallel.toml"
+    path.write_text(f"[server]\n{key} = 4\n")
+    assert getattr(load_config(path).server, key) == 4
+    path.write_text(f"[server]\n{key} = 0\n")
+    with pytest.raises(ConfigError, match=key):
+        load_config(path)

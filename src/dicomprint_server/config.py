@@ -65,6 +65,11 @@ print_timeout = 120.0
 # Seconds SIGTERM or Ctrl-C gives associations with a print job in progress to
 # finish; idle associations are closed at once. A second signal stops sooner.
 shutdown_grace = 60.0
+# Films rendered, and images received with C-STORE decoded, at the same time,
+# server-wide. Each takes several times its pixels in working memory and keeps
+# a core busy: about the number of cores, lower when memory is short.
+parallel_renders = 2
+parallel_decodes = 2
 
 [output]
 # The printer named "default". Backends: "jpeg" (JPEG or PNG files), "pdf",
@@ -202,6 +207,8 @@ class ServerSettings:
     failed_jobs: Path = field(default=Path("failed-jobs"), converter=Path)
     print_timeout: float = field(default=120.0, validator=_in_range(0.1, 86400))
     shutdown_grace: float = field(default=60.0, validator=_in_range(0, 86400))
+    parallel_renders: int = field(default=2, validator=_in_range(1, 256))
+    parallel_decodes: int = field(default=2, validator=_in_range(1, 256))
 
 
 @frozen

@@ -50,10 +50,11 @@ Renderer = Callable[[PrintJob], tuple[list[Film], list[Status]]]
 #: Printer Status Info (PS3.3 C.13.9.1 defined term) while output fails.
 FAILURE_INFO = "CHECK PRINTER"
 _RESOURCE_ERRNOS = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)}
-#: Jobs rendered at the same time, server-wide (the backend calls are not
-#: limited). Rendering a film takes several times its pixels in working
-#: memory and is CPU-bound: this bounds memory when many associations print
-#: at once, at no cost in speed.
+#: Jobs rendered at the same time by callbacks not given their own limit (the
+#: server gives its printers one, ``[server] parallel_renders``). Rendering a
+#: film takes several times its pixels in working memory and is CPU-bound:
+#: the limit bounds memory when many associations print at once, and more
+#: renders than cores would not be faster. Backend calls are not limited.
 RENDERING = threading.BoundedSemaphore(2)
 
 
@@ -127,6 +128,7 @@ def print_callback(
     failed_jobs: FailedJobs | None = None,
     printer_name: str = "default",
     timeout: float | None = None,
+    rendering: threading.BoundedSemaphore = RENDERING,
 ) -> BackendPrint:
     """The ``on_print`` callback for sessions printing on ``backend``.
 
@@ -134,7 +136,8 @@ def print_callback(
     (under ``printer_name``) before the N-ACTION fails. With a ``timeout``
     (seconds) the backend runs in a thread of its own and a call that takes
     longer fails the N-ACTION (see the module docstring); without one it
-    runs in the caller's thread for as long as it takes.
+    runs in the caller's thread for as long as it takes. ``rendering``
+    bounds the jobs rendered at once by every callback that shares it.
     """
     return BackendPrint(
         backend,
@@ -143,6 +146,7 @@ def print_callback(
         failed_jobs=failed_jobs,
         printer_name=printer_name,
         timeout=timeout,
+        rendering=rendering,
     )
 
 
@@ -158,9 +162,11 @@ class BackendPrint:
         failed_jobs: FailedJobs | None,
         printer_name: str,
         timeout: float | None,
+        rendering: threading.BoundedSemaphore = RENDERING,
     ) -> None:
         self.backend = backend
         self.render = render
+        self.rendering = rendering
         self.failed_jobs = failed_jobs
         self.printer_name = printer_name
         self.timeout = timeout
@@ -177,7 +183,7 @@ class BackendPrint:
     def __call__(self, job: PrintJob) -> Status | None:
         name = self.printer_name
         try:
-            with RENDERING:
+            with self.rendering:
                 films, warnings = self.render(job)
         except PrintError:
             raise

@@ -10,6 +10,7 @@ called AE titles routed to the same printer share it.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -64,6 +65,7 @@ def build_routes(
     ``backend`` replaces the backend of the default route's printer.
     """
     routes = {}
+    rendering = threading.BoundedSemaphore(config.server.parallel_renders)  # all printers'
     for name, settings in config.printers.items():
         if backend is not None and name == config.routing.default:
             printer_backend = backend
@@ -77,6 +79,7 @@ def build_routes(
             failed_jobs=failed_jobs,
             printer_name=name,
             timeout=config.server.print_timeout,
+            rendering=rendering,
         )
         routes[name] = Route(name, printer, on_print, printer_backend)
     return routes

@@ -45,10 +45,11 @@ log = logging.getLogger(__name__)
 
 #: Error Comment (0000,0902) is LO: at most 64 characters.
 _MAX_COMMENT = 64
-#: Images received with C-STORE decoded at the same time, server-wide. Decoding
-#: takes many times the image's size in working memory (float arrays of the
-#: modality and VOI stages), so it is what bounds memory when many storage
-#: associations send at once; it is CPU-bound, so more would not be faster.
+#: Images received with C-STORE decoded at the same time, server-wide, unless
+#: told (``[server] parallel_decodes``). Decoding takes several times the
+#: image's size in working memory (float arrays of the modality and VOI
+#: stages), so it is what bounds memory when many storage associations send
+#: at once; it is CPU-bound, so more than the cores would not be faster.
 PARALLEL_DECODES = 2
 #: The A-ASSOCIATE-RJ fields of pynetdicom's A_ASSOCIATE primitive.
 _RJ_FIELDS = ("result", "result_source", "diagnostic")
@@ -124,6 +125,7 @@ class PrintSCP:
         *,
         store_all_frames: bool = False,
         budget: PixelBudget | None = None,
+        parallel_decodes: int = PARALLEL_DECODES,
     ) -> None:
         self.budget = budget
         if isinstance(router, Printer):
@@ -132,7 +134,7 @@ class PrintSCP:
         else:
             self.router = router
         self.store_all_frames = store_all_frames
-        self._decoding = threading.BoundedSemaphore(PARALLEL_DECODES)
+        self._decoding = threading.BoundedSemaphore(parallel_decodes)
         self._states: dict[Any, AssociationState] = {}
         self._lock = threading.Lock()
         self._numbers = itertools.count(1)

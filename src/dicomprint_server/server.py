@@ -57,7 +57,10 @@ class PrintServer:
         # many send large images at once.
         self.budget = PixelBudget(settings.max_pixel_bytes)
         self.scp = PrintSCP(
-            self.route_for, store_all_frames=self.config.store.all_frames, budget=self.budget
+            self.route_for,
+            store_all_frames=self.config.store.all_frames,
+            budget=self.budget,
+            parallel_decodes=self.config.server.parallel_decodes,
         )
         self.ae = AE(ae_title=settings.ae_title)
         configure_ae(self.ae, other_storage_classes=self.config.store.other_classes)
