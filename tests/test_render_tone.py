@@ -145,6 +145,14 @@ def test_min_max_density_narrow_the_printed_range():
     assert printed([0, 255], MinDensity=100, MaxDensity=150) == [84, 144]
 
 
+def test_equal_min_and_max_density_print_every_p_value_at_that_density():
+    # Clamping can make them equal (B605): the film is flat at that density,
+    # 1.50 OD here, which the 0.20..3.00 scale shows as 84 (as above).
+    assert printed([0, 128, 255], MinDensity=150, MaxDensity=150) == [84, 84, 84]
+    lin_od = PresentationLUT("1.2.3", PresentationLUTShape="LIN OD")
+    assert printed([0, 255], MinDensity=150, MaxDensity=150, film_lut=lin_od) == [84, 84]
+
+
 def test_tone_table_straight_line_matches_the_gather():
     scale = DisplayScale(HardcopyModel(150, 0), 0.0, 4.0)
     tone = grayscale_lut(12, False, None, 0.1, 1.5, scale)

@@ -248,6 +248,29 @@ def test_density_is_clamped_to_the_printers_range():
 
 
 @pytest.mark.parametrize(
+    "attributes",
+    [
+        {"MinDensity": 200, "MaxDensity": 300},
+        {"MinDensity": 160},
+        {"MinDensity": 10, "MaxDensity": 15},
+    ],
+)
+def test_densities_clamped_to_one_value_print_at_it_with_a_warning(attributes):
+    """The printer uses its own extreme instead (B605), even when that makes
+    Min and Max Density equal: a flat film, not a failure."""
+    d = lenient_driver(min_density=20, max_density=150)
+    reply = d.create_film_box(**attributes)
+    assert reply.status == Status.DENSITY_CLAMPED
+    assert reply.dataset.MinDensity == reply.dataset.MaxDensity
+    assert d.create_film_box(MinDensity=30, MaxDensity=120).status == Status.SUCCESS
+    box = d.session.film_session.film_boxes[-1]
+    reply = d.set_image(1, np.zeros((2, 2), np.uint8), MinDensity=170, MaxDensity=250)
+    assert reply.status == Status.DENSITY_CLAMPED
+    image_box = box.image_boxes[0]
+    assert image_box.MinDensity == image_box.MaxDensity == 150
+
+
+@pytest.mark.parametrize(
     ("display_format", "expected"),
     [
         ("STANDARD\\10,10", 0x0000),

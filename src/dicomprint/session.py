@@ -61,8 +61,11 @@ def _reply(status_list: list[Status], comments: list[str], dataset=None, uid=Non
     return Reply(first_warning(status_list), dataset, uid, "; ".join(comments))
 
 
-def _check_density_order(min_density: int, max_density: int) -> None:
-    if min_density >= max_density:
+def _check_density_order(min_density: int, max_density: int, warnings: list[Status]) -> None:
+    """Min Density below Max Density, unless the printer's clamping made them
+    equal: then it prints at that one density, with the B605 warning."""
+    clamped = Status.DENSITY_CLAMPED in warnings
+    if min_density > max_density or (min_density == max_density and not clamped):
         raise PrintError(
             Status.INVALID_ATTRIBUTE_VALUE,
             f"Min Density {min_density} must be below Max Density {max_density}",
@@ -293,7 +296,7 @@ class PrintSession:
 
         box = FilmBox.with_defaults(uid, parsed.values.pop("ImageDisplayFormat"), self.profile)
         assign(box, parsed.values)
-        _check_density_order(box.MinDensity, box.MaxDensity)
+        _check_density_order(box.MinDensity, box.MaxDensity, parsed.warnings)
         box.image_boxes = [
             ImageBox(uids.new_uid(), image_box_class, position)
             for position in range(1, box.ImageDisplayFormat.box_count + 1)
@@ -338,7 +341,7 @@ class PrintSession:
         parsed = parse_attributes(dataset, film_box.N_SET_RULES, self.profile)
         self._check_lut_reference(parsed.values.get("ReferencedPresentationLUT"))
         candidate = attrs.evolve(box, **parsed.values)
-        _check_density_order(candidate.MinDensity, candidate.MaxDensity)
+        _check_density_order(candidate.MinDensity, candidate.MaxDensity, parsed.warnings)
         assign(box, parsed.values)  # never recreates the image boxes
         return _reply(parsed.warnings, parsed.comments, None, uid)
 
@@ -392,6 +395,7 @@ class PrintSession:
         _check_density_order(
             film.MinDensity if candidate.MinDensity is None else candidate.MinDensity,
             film.MaxDensity if candidate.MaxDensity is None else candidate.MaxDensity,
+            parsed.warnings,
         )
         # Fails now with C603 when the image cannot print; warns B604/B609/B60A.
         fit = image_fit(film, candidate, self.profile)
