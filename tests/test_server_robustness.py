@@ -9,28 +9,40 @@ import socket
 import struct
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from io import BytesIO
 
 import numpy as np
 import pytest
+from pydicom import Dataset
 from pynetdicom import AE
-from pynetdicom.pdu import A_ASSOCIATE_RQ
+from pynetdicom.dimse_messages import C_STORE_RQ, N_CREATE_RQ, N_DELETE_RQ
+from pynetdicom.dimse_primitives import C_STORE, N_CREATE, N_DELETE
+from pynetdicom.dsutils import decode, encode
+from pynetdicom.pdu import A_ASSOCIATE_RQ, P_DATA_TF
 from pynetdicom.pdu_primitives import A_ASSOCIATE, MaximumLengthNotification
 from pynetdicom.presentation import build_context
 
+from dicomprint import uids
 from dicomprint_server import PrintClient
 from image_objects import grayscale_image
 from server_support import WAIT, output_files, running_server, wait_until
 
 FUZZ_CASES = 150
+EXPLICIT = "1.2.840.10008.1.2.1"
 
 
-def associate_rq(calling: str = "FUZZ") -> bytes:
-    """A well-formed A-ASSOCIATE-RQ proposing the grayscale print meta class."""
+def associate_rq(
+    calling: str = "FUZZ",
+    abstract_syntax: str = "1.2.840.10008.5.1.1.9",
+    transfer_syntaxes: list[str] | None = None,
+) -> bytes:
+    """A well-formed A-ASSOCIATE-RQ proposing one context (by default the
+    grayscale print meta class)."""
     primitive = A_ASSOCIATE()
     primitive.application_context_name = "1.2.840.10008.3.1.1.1"
     primitive.calling_ae_title = calling
     primitive.called_ae_title = "PRINTSCP"
-    context = build_context("1.2.840.10008.5.1.1.9")
+    context = build_context(abstract_syntax, transfer_syntaxes)
     context.context_id = 1
     primitive.presentation_context_definition_list = [context]
     max_length = MaximumLengthNotification()
@@ -41,10 +53,10 @@ def associate_rq(calling: str = "FUZZ") -> bytes:
     return pdu.encode()
 
 
-def associated_socket(address) -> socket.socket:
-    """A raw connection with an association for the grayscale meta class (context 1)."""
+def associated_socket(address, **context) -> socket.socket:
+    """A raw connection with an association for one context (context 1)."""
     sock = socket.create_connection(address, timeout=WAIT)
-    sock.sendall(associate_rq("RAWPEER"))
+    sock.sendall(associate_rq("RAWPEER", **context))
     assert sock.recv(4096)[:1] == b"\x02", "no A-ASSOCIATE-AC"
     return sock
 
@@ -201,3 +213,96 @@ directory = "{(tmp_path / "filmbox").as_posix()}"
         assert wait_until(lambda: server.budget.held == 0)  # given back once printed
     finally:
         server.shutdown(grace=1.0)
+
+
+# -- UIDs longer than 64 characters -------------------------------------------------------
+
+#: 68 characters: a UID only a buggy peer sends (PS3.5 9.1 allows 64).
+LONG_UID = "1.2.826.0.1.3680043.9.7433.1.2.3.4.5.6.7.8.9.10.11.12.13.14.15.16.17"
+
+
+def request_raw(sock: socket.socket, message) -> Dataset:
+    """Send a DIMSE message as it stands (no check of its UIDs); the reply's command set."""
+    for primitive in message.encode_msg(1, 16384):
+        pdu = P_DATA_TF()
+        pdu.from_primitive(primitive)
+        sock.sendall(pdu.encode())
+    command = b""
+    while True:
+        header = _read_exactly(sock, 6)
+        body = _read_exactly(sock, struct.unpack(">I", header[2:])[0])
+        assert header[:1] == b"\x04", f"not a P-DATA-TF: {header[:1]!r}"
+        offset = 0
+        while offset < len(body):
+            length, _, flags = struct.unpack(">IBB", body[offset : offset + 6])
+            fragment = body[offset + 6 : offset + 4 + length]
+            offset += 4 + length
+            if flags & 1:  # a command fragment
+                command += fragment
+                if flags & 2:  # the last one
+                    return decode(BytesIO(command), True, True)
+
+
+def _read_exactly(sock: socket.socket, count: int) -> bytes:
+    data = b""
+    while len(data) < count:
+        chunk = sock.recv(count - len(data))
+        assert chunk, "the server closed the connection"
+        data += chunk
+    return data
+
+
+def n_create_session(message_id: int, uid: str | None):
+    primitive = N_CREATE()
+    primitive.MessageID = message_id
+    primitive.AffectedSOPClassUID = uids.BasicFilmSession
+    primitive._affected_sop_instance_uid = uid  # as sent, unchecked
+    message = N_CREATE_RQ()
+    message.primitive_to_message(primitive)
+    return message
+
+
+def test_an_over_long_instance_uid_gets_a_status_and_the_association_goes_on(tmp_path):
+    """pynetdicom could not turn such a request into a primitive and aborted
+    the association; the print session answers it as any malformed UID."""
+    with running_server(tmp_path) as server:
+        with associated_socket(server.address) as sock:
+            reply = request_raw(sock, n_create_session(1, LONG_UID))
+            assert (reply.MessageIDBeingRespondedTo, reply.Status) == (1, 0x0115)
+            reply = request_raw(sock, n_create_session(2, None))
+            assert (reply.MessageIDBeingRespondedTo, reply.Status) == (2, 0x0000)
+            session_uid = reply.AffectedSOPInstanceUID
+            primitive = N_DELETE()
+            primitive.MessageID = 3
+            primitive.RequestedSOPClassUID = uids.BasicFilmBox
+            primitive._requested_sop_instance_uid = LONG_UID
+            message = N_DELETE_RQ()
+            message.primitive_to_message(primitive)
+            reply = request_raw(sock, message)
+            assert (reply.MessageIDBeingRespondedTo, reply.Status) == (3, 0x0112)
+            assert session_uid
+        print_one_film(server.address, "AFTERLONG")
+        assert len(output_files(tmp_path / "filmbox" / "AFTERLONG")) == 1
+
+
+def test_an_image_with_an_over_long_uid_is_stored_and_printed(tmp_path):
+    image = grayscale_image("CT", 64, 64)
+    image.SOPInstanceUID = LONG_UID
+    ct_explicit = {"abstract_syntax": image.SOPClassUID, "transfer_syntaxes": [EXPLICIT]}
+    with (
+        running_server(tmp_path) as server,
+        associated_socket(server.address, **ct_explicit) as sock,
+    ):
+        primitive = C_STORE()
+        primitive.MessageID = 1
+        primitive.AffectedSOPClassUID = image.SOPClassUID
+        primitive._affected_sop_instance_uid = LONG_UID
+        primitive.Priority = 0
+        primitive.DataSet = BytesIO(encode(image, False, True))
+        message = C_STORE_RQ()
+        message.primitive_to_message(primitive)
+        reply = request_raw(sock, message)
+        assert (reply.MessageIDBeingRespondedTo, reply.Status) == (1, 0x0000)
+        sock.sendall(b"\x05\x00" + struct.pack(">I", 4) + b"\x00" * 4)  # A-RELEASE-RQ
+        assert _read_exactly(sock, 1) == b"\x06"
+        assert wait_until(lambda: len(output_files(tmp_path / "filmbox" / "RAWPEER")) == 1)

@@ -14,7 +14,7 @@ from pydicom.uid import (
     JPEGBaseline8Bit,
     JPEGLosslessSV1,
 )
-from pynetdicom import AE
+from pynetdicom import AE, _config
 from pynetdicom.service_class import StorageServiceClass
 from pynetdicom.sop_class import register_uid, uid_to_service_class
 
@@ -111,6 +111,17 @@ def supported_contexts(
     return table
 
 
+def _any_uid(value: object) -> tuple[bool, str]:
+    """pynetdicom's UID check, made to pass any UID.
+
+    pynetdicom cannot turn a request whose command set holds a UID longer
+    than 64 characters into a primitive, and aborts the association. Let
+    such requests through: the print session answers a bad instance UID with
+    its status (0x0115, 0x0112) and an image with a long UID still prints.
+    """
+    return True, ""
+
+
 #: Storage classes pynetdicom no longer routes to its Storage service.
 _RETIRED_STORAGE_KEYWORDS = {"1.2.840.10008.5.1.4.1.1.6": "UltrasoundImageStorageRetired"}
 
@@ -125,6 +136,7 @@ def _register_retired_storage_classes() -> None:
 def configure_ae(ae: AE, *, other_storage_classes: bool = True) -> None:
     """Add the supported contexts and the implementation identity to ``ae``."""
     _register_retired_storage_classes()
+    _config.VALIDATORS["UI"] = _any_uid
     for abstract_syntax, transfer_syntaxes in supported_contexts(other_storage_classes):
         ae.add_supported_context(abstract_syntax, list(transfer_syntaxes))
     ae.implementation_class_uid = IMPLEMENTATION_CLASS_UID
