@@ -5,6 +5,7 @@ session, film box, grayscale and colour image boxes, Presentation LUT and
 Printer; N-EVENT-REPORT of printer status; release and abort cleanup.
 """
 
+import logging
 import threading
 import time
 
@@ -633,7 +634,8 @@ def test_error_comment_is_limited_to_64_characters():
 # -- Cleanup -------------------------------------------------------------------------------
 
 
-def test_release_and_abort_free_everything(server):
+def test_release_and_abort_free_everything_and_are_logged_as_such(server, caplog):
+    caplog.set_level(logging.INFO, logger="dicomprint_server")
     client = PrintClient(server.address, (GRAY, uids.PresentationLUT))
     lut = Dataset()
     lut.PresentationLUTShape = "IDENTITY"
@@ -647,6 +649,11 @@ def test_release_and_abort_free_everything(server):
     start_film(aborted)
     aborted.assoc.abort()
     assert wait_until(lambda: server.scp.open_associations == 0)
+    # pynetdicom reports the closed connection before the release or abort.
+    ends = [r.getMessage() for r in caplog.records if "its print objects are released" in r.message]
+    assert len(ends) == 2
+    assert "association released" in ends[0]
+    assert "association aborted" in ends[1]
     # No listener of a closed association is left on the shared printer.
     assert wait_until(lambda: len(server.printer._listeners) == 0)
     server.printer.set_status("WARNING", "FILM JAM")

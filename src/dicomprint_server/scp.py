@@ -51,6 +51,8 @@ _MAX_COMMENT = 64
 #: stages), so it is what bounds memory when many storage associations send
 #: at once; it is CPU-bound, so more than the cores would not be faster.
 PARALLEL_DECODES = 2
+#: PDUs (pynetdicom class names) that end an association, and how.
+_ENDINGS = {"A_ABORT_RQ": "aborted", "A_RELEASE_RQ": "released"}
 #: The A-ASSOCIATE-RJ fields of pynetdicom's A_ASSOCIATE primitive.
 _RJ_FIELDS = ("result", "result_source", "diagnostic")
 
@@ -70,6 +72,9 @@ class AssociationState:
     last_request: float = field(factory=time.monotonic)
     #: The server is closing this association: further requests fail.
     closing: bool = False
+    #: "aborted" or "released" once the peer sent an A-ABORT or A-RELEASE-RQ:
+    #: its connection may close before pynetdicom reports either.
+    ending: str | None = None
 
     def holds_job(self) -> bool:
         """A print job in progress: a film session, or objects received with C-STORE."""
@@ -147,6 +152,7 @@ class PrintSCP:
             (evt.EVT_RELEASED, self._ended),
             (evt.EVT_ABORTED, self._ended),
             (evt.EVT_CONN_CLOSE, self._ended),
+            (evt.EVT_PDU_RECV, self._pdu_received),
             (evt.EVT_C_ECHO, self._c_echo),
             (evt.EVT_C_STORE, self._c_store),
             (evt.EVT_N_CREATE, self._n_create),
@@ -295,6 +301,13 @@ class PrintSCP:
             rejection_text(result, source, reason) if None not in (result, source, reason) else "?",
         )
 
+    def _pdu_received(self, event: Any) -> None:
+        ending = _ENDINGS.get(type(event.pdu).__name__)
+        if ending is not None:
+            state = self._state(event.assoc)
+            if state is not None:
+                state.ending = ending
+
     def _ended(self, event: Any) -> None:
         how = {
             evt.EVT_RELEASED: "released",
@@ -307,6 +320,8 @@ class PrintSCP:
             state = self._states.pop(assoc, None)
         if state is None:
             return
+        if how == "connection closed" and state.ending is not None:
+            how = state.ending  # pynetdicom reports the close first
         if state.unsubscribe is not None:
             state.unsubscribe()
         # Waits for a request in progress (e.g. a print) to finish first.
