@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import socket
+import struct
 import threading
 import time
 from collections.abc import Iterator
@@ -234,6 +235,41 @@ def test_a_message_larger_than_the_pixel_budget_aborts_the_association(tmp_path,
         assert len(output_files(tmp_path / "filmbox" / "SMALL")) == 1
 
 
+def reply_to_header(sock: socket.socket, header: bytes) -> bytes:
+    """Send a PDU header and a little of its body; the first bytes the server sends back."""
+    sock.sendall(header + b"\x00" * 4096)
+    sock.settimeout(SLACK)
+    return sock.recv(10)
+
+
+@pytest.mark.parametrize(
+    ("header", "what"),
+    [
+        (struct.pack(">BBI", 0x04, 0, 400_000_000), "0x04 and 400000000 bytes"),
+        (struct.pack(">BBI", 0x04, 0, 16384 + 1), "0x04 and 16385 bytes"),
+        (struct.pack(">BBI", 0x05, 0, 50_000_000), "0x05 and 50000000 bytes"),
+    ],
+)
+def test_a_pdu_longer_than_announced_is_refused_from_its_header(tmp_path, caplog, header, what):
+    """pynetdicom read the whole PDU into memory first, whatever its length."""
+    with caplog.at_level(logging.ERROR), configured_server(tmp_path, max_pdu=16384) as server:
+        with associated_socket(server.address) as sock:
+            # A-ABORT, source service-provider (2), invalid PDU parameter value (6).
+            assert reply_to_header(sock, header) == b"\x07\x00\x00\x00\x00\x04\x00\x00\x02\x06"
+            assert closed_by_server(sock, within=SLACK) is not None
+        assert any(what in r.getMessage() for r in caplog.records), caplog.text
+        assert wait_until(lambda: server.scp.open_associations == 0)
+        with PrintClient(server.address, calling="AFTER") as client:
+            assert first_image_box(client)
+
+
+def test_an_oversized_association_request_is_refused_before_it_is_read(tmp_path):
+    with configured_server(tmp_path) as server:
+        with socket.create_connection(server.address, timeout=WAIT) as sock:
+            header = struct.pack(">BBI", 0x01, 0, 100_000_000)
+            assert reply_to_header(sock, header)[:1] == b"\x07"
+
+
 # -- Image size ---------------------------------------------------------------------------
 
 
@@ -451,9 +487,7 @@ OTHER = "other"
 
 
 @pytest.mark.parametrize("limit", [1, 3])
-def test_parallel_decodes_bounds_the_c_store_images_decoded_at_once(
-    tmp_path, monkeypatch, limit
-):
+def test_parallel_decodes_bounds_the_c_store_images_decoded_at_once(tmp_path, monkeypatch, limit):
     gate = Gate(StoreToFilm.add)
     monkeypatch.setattr(StoreToFilm, "add", lambda store, dataset: gate(store, dataset))
 

@@ -37,6 +37,15 @@ the socket for ever, whatever the time-outs say (twenty such peers lock
 everyone else out). :func:`bound_reads` gives the socket a time-out: the
 ACSE time-out until the association is negotiated, the network time-out
 after; a read that times out closes the connection.
+
+**A PDU being received is bounded in size.** pynetdicom reads a whole PDU
+into memory before anything looks at it, whatever length its header claims,
+so one P-DATA-TF PDU of a few hundred megabytes got past the pixel budget and
+``max_pdu`` alike. Now a P-DATA-TF longer than the maximum this server
+announced (``[server] max_pdu``; with no maximum, the pixel budget), or any
+other PDU longer than 1 MiB, is refused from its header: the peer gets an
+A-ABORT (invalid PDU parameter value), the association ends as aborted, with
+a log line.
 """
 
 from __future__ import annotations
@@ -181,6 +190,66 @@ def guard(
         return get_msg(block)
 
     assoc.dimse.get_msg = reactor_get_msg
+    bound_pdus(assoc, who, max_message_bytes)
+
+
+#: The longest PDU other than P-DATA-TF received: association requests are a
+#: few kilobytes; A-RELEASE and A-ABORT PDUs four bytes.
+MAX_CONTROL_PDU = 1 << 20
+_P_DATA_TF = 0x04
+#: An A-ABORT PDU from the service provider, reason 6: invalid PDU parameter value.
+_A_ABORT_HEADER = b"\x07\x00\x00\x00\x00\x04"
+_A_ABORT_BODY = b"\x00\x00\x02\x06"
+
+
+def bound_pdus(assoc: Any, who: Callable[[], str], max_message_bytes: int | None) -> None:
+    """Refuse PDUs longer than announced from their header (see the module).
+
+    Wraps the reads of ``assoc``'s socket: pynetdicom reads each PDU's 6-byte
+    header, then its body. An oversized header is answered with an A-ABORT,
+    and pynetdicom is handed one in its place, so it ends the association
+    as aborted without reading the body.
+    """
+    transport = assoc.dul.socket
+    recv = transport.recv
+    handed: list[bytes] = []  # the A-ABORT body, once its header was handed over
+
+    def bounded_recv(nr_bytes: int) -> bytearray:
+        if handed:
+            return bytearray(handed.pop())
+        data = recv(nr_bytes)
+        if nr_bytes != 6 or len(data) != 6:
+            return data
+        pdu_type, length = data[0], int.from_bytes(data[2:6], "big")
+        limit = _pdu_limit(assoc, pdu_type, max_message_bytes)
+        if limit is None or length <= limit:
+            return data
+        log.error(
+            "%s: aborting the association: a PDU of type 0x%02X and %d bytes, "
+            "more than the %d bytes accepted%s",
+            who(),
+            pdu_type,
+            length,
+            limit,
+            " ([server] max_pdu)" if pdu_type == _P_DATA_TF else "",
+        )
+        try:
+            transport.send(_A_ABORT_HEADER + _A_ABORT_BODY)
+        except OSError:
+            pass  # the peer went: ending the association is all that is left
+        handed.append(_A_ABORT_BODY)
+        return bytearray(_A_ABORT_HEADER)
+
+    transport.recv = bounded_recv
+
+
+def _pdu_limit(assoc: Any, pdu_type: int, max_message_bytes: int | None) -> int | None:
+    if pdu_type != _P_DATA_TF:
+        return MAX_CONTROL_PDU
+    announced = assoc.acceptor.maximum_length  # 0: no maximum
+    if announced:
+        return announced
+    return max_message_bytes
 
 
 class ReceptionWatch:
