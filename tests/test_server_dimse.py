@@ -631,6 +631,13 @@ def test_error_comment_is_limited_to_64_characters():
     assert "ErrorComment" not in status_dataset(Status.FILM_BOX_EMPTY_PAGE, "warning text")
 
 
+def test_error_comment_quotes_a_multi_valued_value_with_one_slash_per_backslash():
+    # LO cannot hold a backslash; repr() of the value had doubled it ('STANDARD//11,1').
+    comment = f"Image Display Format {'STANDARD' + chr(92) + '11,1'!r} is not printed here"
+    ds = status_dataset(Status.INVALID_ATTRIBUTE_VALUE, comment)
+    assert ds.ErrorComment == "Image Display Format 'STANDARD/11,1' is not printed here"
+
+
 # -- Cleanup -------------------------------------------------------------------------------
 
 

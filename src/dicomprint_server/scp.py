@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -104,8 +105,9 @@ def status_dataset(status: Status, comment: str = "", **command: Any) -> Dataset
     ds = Dataset()
     ds.Status = int(status)
     if comment and status.is_failure:
-        # LO: ASCII here, and no backslash (it would split the value, VM > 1).
-        text = comment.replace("\\", "/").encode("ascii", "replace").decode()
+        # LO: ASCII here, and no backslash (it would split the value, VM > 1);
+        # a run of them is one (a value quoted with repr() doubles it).
+        text = re.sub(r"\\+", "/", comment).encode("ascii", "replace").decode()
         ds.ErrorComment = text[:_MAX_COMMENT]
     for keyword, value in command.items():
         setattr(ds, keyword, value)
