@@ -177,7 +177,6 @@ def test_the_first_film_page_runs(tmp_path, monkeypatch, capsys):
     assert (tmp_path / "film.png").is_file()
 
 
-
 #: Pages whose snippets have a test of their own (the plug-in must be installed).
 OWN_TESTS = {"docs/writing-a-backend.md"}
 
@@ -196,7 +195,10 @@ def toml_snippets() -> list[tuple[str, str]]:
     return found
 
 
-@pytest.mark.parametrize(("where", "text"), toml_snippets(), ids=[w for w, _ in toml_snippets()])
+SNIPPETS = toml_snippets()
+
+
+@pytest.mark.parametrize(("where", "text"), SNIPPETS, ids=[where for where, _ in SNIPPETS])
 def test_every_configuration_snippet_loads(where, text, tmp_path, monkeypatch):
     """Each snippet, copied into a file as it stands, is a configuration the
     server accepts (every printer it routes to is defined, and so on), or a

@@ -43,7 +43,7 @@ from print_requests import (
     set_raw,
 )
 from server_support import GRAY, WAIT, PrintClient, output_files, wait_until
-from test_server_robustness import associate_rq, associated_socket
+from test_server_robustness import associate_rq, associated_socket, send_store
 
 VERIFICATION = "1.2.840.10008.1.1"
 #: Every configured time-out here; the tests allow it this much slack.
@@ -426,11 +426,20 @@ class Gate:
             self.changed.notify_all()
 
 
-def holds_at(gate: Gate, limit: int) -> bool:
-    """``limit`` callers are inside and no more come in while it stays shut."""
-    return wait_until(lambda: gate.inside == limit) and not wait_until(
-        lambda: gate.inside > limit, timeout=1.0
-    )
+def through_gate(gate: Gate, limit: int, call) -> list:
+    """``call(index)`` from ``limit + 1`` threads at once; their results.
+
+    Checks that ``limit`` of them come into the gate and no more while it
+    stays shut, then opens it.
+    """
+    with ThreadPoolExecutor(max_workers=limit + 1) as pool:
+        calls = [pool.submit(call, index) for index in range(limit + 1)]
+        try:
+            assert wait_until(lambda: gate.inside == limit)
+            assert not wait_until(lambda: gate.inside > limit, timeout=1.0)
+        finally:
+            gate.open()
+        return [done.result(timeout=WAIT * 3) for done in calls]
 
 
 @pytest.mark.parametrize("limit", [1, 3])
@@ -471,14 +480,7 @@ OTHER = "other"
 
     server = PrintServer(load_config(config)).start()
     try:
-        with ThreadPoolExecutor(max_workers=limit + 1) as pool:
-            jobs = [pool.submit(print_one, index) for index in range(limit + 1)]
-            try:
-                assert holds_at(gate, limit)
-            finally:
-                gate.open()
-            for job in jobs:
-                job.result(timeout=WAIT * 3)
+        through_gate(gate, limit, print_one)
     finally:
         server.shutdown(grace=1.0)
     assert gate.peak == limit
@@ -491,23 +493,7 @@ def test_parallel_decodes_bounds_the_c_store_images_decoded_at_once(tmp_path, mo
     gate = Gate(StoreToFilm.add)
     monkeypatch.setattr(StoreToFilm, "add", lambda store, dataset: gate(store, dataset))
 
-    def store_one(index: int) -> int:
-        ae = AE(ae_title=f"STORE{index}")
-        ae.acse_timeout = ae.dimse_timeout = ae.network_timeout = WAIT * 3
-        ae.add_requested_context("1.2.840.10008.5.1.4.1.1.2", ["1.2.840.10008.1.2.1"])
-        assoc = ae.associate(*server.address, ae_title="PRINTSCP")
-        assert assoc.is_established
-        try:
-            return int(assoc.send_c_store(grayscale_image("CT", 64, 64)).Status)
-        finally:
-            assoc.release()
-
     with configured_server(tmp_path, parallel_decodes=limit) as server:
-        with ThreadPoolExecutor(max_workers=limit + 1) as pool:
-            stores = [pool.submit(store_one, index) for index in range(limit + 1)]
-            try:
-                assert holds_at(gate, limit)
-            finally:
-                gate.open()
-            assert [job.result(timeout=WAIT * 3) for job in stores] == [0] * (limit + 1)
+        statuses = through_gate(gate, limit, lambda i: send_store(server.address, f"STORE{i}", 1))
+        assert statuses == [[0]] * (limit + 1)
     assert gate.peak == limit

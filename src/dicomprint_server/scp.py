@@ -31,6 +31,7 @@ from attrs import define, field
 from pydicom import Dataset
 from pydicom.uid import UID
 from pynetdicom import evt
+from pynetdicom.pdu import A_ABORT_RQ, A_RELEASE_RQ
 
 from dicomprint import Printer, PrintError, PrintSession, Reply, Status, uids
 from dicomprint.budget import PixelBudget
@@ -52,8 +53,8 @@ _MAX_COMMENT = 64
 #: stages), so it is what bounds memory when many storage associations send
 #: at once; it is CPU-bound, so more than the cores would not be faster.
 PARALLEL_DECODES = 2
-#: PDUs (pynetdicom class names) that end an association, and how.
-_ENDINGS = {"A_ABORT_RQ": "aborted", "A_RELEASE_RQ": "released"}
+#: PDUs that end an association, and how.
+_ENDINGS = {A_ABORT_RQ: "aborted", A_RELEASE_RQ: "released"}
 #: The A-ASSOCIATE-RJ fields of pynetdicom's A_ASSOCIATE primitive.
 _RJ_FIELDS = ("result", "result_source", "diagnostic")
 
@@ -304,7 +305,7 @@ class PrintSCP:
         )
 
     def _pdu_received(self, event: Any) -> None:
-        ending = _ENDINGS.get(type(event.pdu).__name__)
+        ending = _ENDINGS.get(type(event.pdu))
         if ending is not None:
             state = self._state(event.assoc)
             if state is not None:

@@ -1,8 +1,9 @@
 """The Windows printer: films to any installed Windows printer through GDI.
 
-Needs Windows and pywin32 (``python -m pip install ".[windows]"`` in the source tree). The
-geometry (paper, orientation, true size or fit, copies) is pure code in
-:mod:`.page`; this module only talks to the Windows print API:
+Needs Windows and pywin32 (``python -m pip install ".[windows]"`` in the
+source tree). The geometry (paper, orientation, true size or fit, copies)
+is pure code in :mod:`.page`; this module only talks to the Windows print
+API:
 
 1. open the printer (``printer`` option, else the default printer) and read
    its papers (``DeviceCapabilities``: DC_PAPERS, DC_PAPERNAMES,
