@@ -102,7 +102,7 @@ def test_a_restart_finishes_or_removes_what_a_crash_interrupted(tmp_path, caplog
     _, recent = interrupted(store, tmp_path, keep_json=False, age=60)  # maybe still at work
     assert store.folders() == []
     caplog.set_level(logging.WARNING, logger="dicomprint_server")
-    log_kept_jobs(store, None)
+    log_kept_jobs(store)
     # Only the rename was missing: the job is kept, whole, under its own name.
     assert store.folders() == [complete]
     assert len(store.load(complete).films) == 2

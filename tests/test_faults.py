@@ -9,6 +9,7 @@ import errno
 import json
 import logging
 import re
+import shlex
 import shutil
 import signal
 import subprocess
@@ -304,6 +305,38 @@ fail = "{offline}"
     assert "reprinted" in result.stdout
     assert len(printed_files(printed)) == 1
     assert FailedJobs(tmp_path / "failed-jobs").folders() == []
+
+
+def test_the_logged_reprint_command_prints_where_serve_would_have(tmp_path):
+    """serve's --output and --format are in the command its log names, and reprint takes them."""
+    config = tmp_path / "server.toml"
+    config.write_text(config_text(tmp_path))
+    blocked = tmp_path / "films"
+    blocked.write_text("a file where the output folder should be")
+    process, port, lines = serve_process(
+        tmp_path, "--config", str(config), "--port", "0", "--output", "films", "--format", "png"
+    )
+    try:
+        with Scu(("127.0.0.1", port), "PRINTSCP") as scu:
+            assert scu.print_film().Status == Status.PROCESSING_FAILURE
+        expected = f"dicomprint reprint --config {config} --output {blocked} --format png"
+        assert wait_for_line(lines, f"'{expected}' prints it again"), "".join(lines)
+    finally:
+        stop_process(process)
+    blocked.unlink()  # the output folder is back
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    words = shlex.split(expected)
+    result = subprocess.run(
+        [sys.executable, "-m", "dicomprint_server", *words[1:]],
+        cwd=elsewhere,
+        capture_output=True,
+        text=True,
+        timeout=WAIT * 3,
+    )
+    assert result.returncode == 0, result.stderr
+    assert len(output_files(blocked, "*.png")) == 1
+    assert output_files(elsewhere, "*") == [] and not (tmp_path / "filmbox").exists()
 
 
 # -- The time-out without a network -------------------------------------------------

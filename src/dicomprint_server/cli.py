@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import shlex
 import signal
 import sys
 import threading
@@ -25,6 +24,7 @@ from .config import DEFAULT_CONFIG, LOG_LEVELS, ConfigError, load_config
 from .failed_jobs import FailedJobs
 from .print_command import add_commands as add_print_commands
 from .reprint import add_command as add_reprint_command
+from .reprint import command as reprint_command
 
 log = logging.getLogger("dicomprint_server")
 
@@ -94,8 +94,16 @@ def run_serve(args: argparse.Namespace) -> int:
 
     from .server import PrintServer  # pynetdicom is imported only to serve
 
+    # Absolute paths: the command must work from any folder.
+    reprint = reprint_command(
+        {
+            "config": args.config and str(Path(args.config).absolute()),
+            "output": args.output and str(Path(args.output).absolute()),
+            "format": args.format,
+        }
+    )
     try:
-        server = PrintServer(config)
+        server = PrintServer(config, reprint_command=reprint)
     except ConfigError as exc:  # a printer backend that cannot be built
         print(f"dicomprint: configuration error: {exc}", file=sys.stderr)
         return 2
@@ -119,7 +127,7 @@ def run_serve(args: argparse.Namespace) -> int:
     if directory:
         log.info("output folder %s", Path(directory).absolute())
     log.info("failed jobs are kept in %s", config.server.failed_jobs.absolute())
-    log_kept_jobs(server.failed_jobs, args.config)
+    log_kept_jobs(server.failed_jobs)
     try:
         while not received:
             time.sleep(0.2)
@@ -149,7 +157,7 @@ def run_serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def log_kept_jobs(failed_jobs: FailedJobs, config_file: str | None) -> None:
+def log_kept_jobs(failed_jobs: FailedJobs) -> None:
     """At start-up: the jobs kept from earlier failures, per printer, and how to print them.
 
     Folders a crash left half kept or half removed are dealt with first.
@@ -164,9 +172,7 @@ def log_kept_jobs(failed_jobs: FailedJobs, config_file: str | None) -> None:
     except OSError as exc:
         log.error("cannot read the failed-jobs folder %s: %s", failed_jobs.directory, exc)
         return
-    command = "dicomprint reprint" + (
-        f" --config {shlex.quote(config_file)}" if config_file else ""
-    )
+    command = failed_jobs.reprint_command
     for printer, count in counts.items():
         log.warning(
             "%d failed job(s) of printer %r kept in %s: '%s --list' shows them, '%s' "

@@ -115,9 +115,17 @@ def _png(film: Film) -> bytes:
 class FailedJobs:
     """The failed-jobs folder of a server (one sub-folder per printer)."""
 
-    def __init__(self, directory: str | Path, *, fsync: bool = True) -> None:
+    def __init__(
+        self,
+        directory: str | Path,
+        *,
+        fsync: bool = True,
+        reprint_command: str = "dicomprint reprint",
+    ) -> None:
         self.directory = Path(directory)
         self.fsync = fsync
+        #: The command that prints the kept jobs again, for log lines.
+        self.reprint_command = reprint_command
 
     # -- Keeping a job -------------------------------------------------------------
 

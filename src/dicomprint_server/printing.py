@@ -354,5 +354,10 @@ class BackendPrint:
                 exc,
             )
             return None
-        log.warning("job %s kept in %s; 'dicomprint reprint' prints it again", job.job_id, folder)
+        log.warning(
+            "job %s kept in %s; '%s' prints it again",
+            job.job_id,
+            folder,
+            self.failed_jobs.reprint_command,
+        )
         return folder

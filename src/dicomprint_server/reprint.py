@@ -2,7 +2,8 @@
 
 The server keeps the rendered films of every job its backend could not print
 (:mod:`.failed_jobs`). This command reads the same configuration as
-``dicomprint serve``, hands each kept job to its printer's backend (or to
+``dicomprint serve`` (given with the same ``--config``, ``--output`` and
+``--format``: :func:`command` spells it out for a server's log), hands each kept job to its printer's backend (or to
 ``--printer``) and deletes it once that succeeds; a job that fails again
 stays, with the new error and attempt count in its ``job.json``.
 
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import shlex
 import sys
 import threading
 from collections.abc import Iterable, Mapping
@@ -115,6 +117,22 @@ def _print_within(backend: PrinterBackend, films, job, timeout: float) -> None:
         raise error[0]
 
 
+#: The ``serve`` options that change where a kept job prints; reprint takes them too.
+SHARED_OPTIONS = ("config", "output", "format")
+
+
+def command(options: Mapping[str, str | None]) -> str:
+    """The ``dicomprint reprint`` command for a server started with ``options``.
+
+    ``options`` maps :data:`SHARED_OPTIONS` to their values (None: not given).
+    """
+    words = ["dicomprint", "reprint"]
+    for name in SHARED_OPTIONS:
+        if options.get(name) is not None:
+            words += [f"--{name}", str(options[name])]
+    return shlex.join(words)
+
+
 def add_command(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser(
         "reprint",
@@ -128,6 +146,12 @@ def add_command(commands: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--config", metavar="FILE", help="TOML configuration file")
     parser.add_argument(
+        "--output", metavar="DIR", help="output folder of the default printer, as given to serve"
+    )
+    parser.add_argument(
+        "--format", choices=("jpeg", "png"), help="its output file format, as given to serve"
+    )
+    parser.add_argument(
         "--failed-jobs", metavar="DIR", help="failed-jobs folder (default: from the config)"
     )
     parser.add_argument("--printer", metavar="NAME", help="print on this configured printer")
@@ -140,7 +164,10 @@ def add_command(commands: argparse._SubParsersAction) -> None:
 
 def run_reprint(args: argparse.Namespace) -> int:
     try:
-        config = load_config(args.config, {"failed_jobs": args.failed_jobs})
+        config = load_config(
+            args.config,
+            {"failed_jobs": args.failed_jobs, "output": args.output, "format": args.format},
+        )
     except ConfigError as exc:
         print(f"dicomprint: configuration error: {exc}", file=sys.stderr)
         return 2

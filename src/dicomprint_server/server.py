@@ -33,7 +33,9 @@ class PrintServer:
     associations print on the one their called AE title is routed to.
     ``printer`` and ``backend`` are those of the default route. ``backend``
     and ``render`` replace the default route's backend and the renderer
-    (tests and embedding applications use this). Raises
+    (tests and embedding applications use this). ``reprint_command`` is
+    the command named in the log when a failed job is kept (``dicomprint
+    serve`` gives the one with its own options). Raises
     :class:`~.config.ConfigError` when a printer's backend cannot be built.
     """
 
@@ -43,10 +45,13 @@ class PrintServer:
         *,
         backend: PrinterBackend | None = None,
         render: Renderer | None = None,
+        reprint_command: str = "dicomprint reprint",
     ) -> None:
         self.config = config or ServerConfig()
         settings = self.config.server
-        self.failed_jobs = FailedJobs(Path(settings.failed_jobs).absolute())
+        self.failed_jobs = FailedJobs(
+            Path(settings.failed_jobs).absolute(), reprint_command=reprint_command
+        )
         self.routes = build_routes(
             self.config, backend=backend, render=render, failed_jobs=self.failed_jobs
         )
