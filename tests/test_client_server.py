@@ -15,6 +15,7 @@ from dicomprint import PrinterProfile, Status, uids
 from dicomprint.prepare import prepare_image
 from dicomprint_server.client import PrintClient, PrintClientError
 from dicomprint_server.scp import status_dataset
+from fault_support import FlakyBackend
 from server_support import (
     WAIT,
     ask_repeatedly,
@@ -272,14 +273,34 @@ def test_printer_status_is_checked_first(tmp_path, printer):
             assert client.printer_reply.PrinterStatusInfo == "SUPPLY LOW"
             client.print_image(flat(1))
         assert [w.meaning for w in client.warnings] == ["printer status WARNING (SUPPLY LOW)"]
+        # FAILURE is reported too, and the print's own status decides.
         server.printer.set_status("FAILURE", "FILM JAM")
-        with pytest.raises(PrintClientError, match="FILM JAM"):
-            connect(server).open()
-        assert wait_until(lambda: server.scp.open_associations == 0)
-        # Without the check the client prints on (the operator knows best).
+        with connect(server) as client:
+            client.print_image(flat(1))
+        assert [w.meaning for w in client.warnings] == ["printer status FAILURE (FILM JAM)"]
         with connect(server, check_printer=False) as client:
             client.print_image(flat(1))
-    assert len(printer.jobs) == 2
+        assert client.warnings == [] and len(client.printer_reply) == 0
+    assert len(printer.jobs) == 3
+
+
+def test_a_failed_print_does_not_keep_the_client_from_printing_again(tmp_path):
+    """The server turns to FAILURE when a print fails, and back only when one succeeds."""
+    backend = FlakyBackend(OSError("queue stopped"))
+    with running_server(tmp_path, backend=backend, render=no_render) as server:
+        with pytest.raises(PrintClientError, match="queue stopped"):
+            with connect(server) as client:
+                client.print_image(flat(1))
+        assert (server.printer.PrinterStatus, server.printer.PrinterStatusInfo) == (
+            "FAILURE",
+            "CHECK PRINTER",
+        )
+        backend.failing = False  # the printer is mended
+        with connect(server) as client:
+            client.print_image(flat(1))
+        assert [w.meaning for w in client.warnings] == ["printer status FAILURE (CHECK PRINTER)"]
+        assert len(backend.printed) == 1
+        assert server.printer.PrinterStatus == "NORMAL"
 
 
 class FailingDuringPrint(RecordingPrinter):

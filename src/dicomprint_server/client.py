@@ -128,8 +128,11 @@ class PrintClient:
     ``bits``: 12 or 8 bit grayscale P-values; a printer that refuses
     12-bit images (0x0106) gets 8-bit ones from then on, with a warning.
     ``max_image_size``: images with more rows or columns are reduced.
-    ``check_printer``: ask the printer's status when opening; FAILURE
-    raises, WARNING is recorded.
+    ``check_printer``: ask the printer's status when opening and record
+    WARNING or FAILURE as a warning. Printing goes on either way: the
+    N-ACTION's status tells whether a film printed, a printer that queues
+    jobs prints them once it is mended, and a server that shows FAILURE
+    because its last print failed only learns it works from the next one.
     ``on_film`` is called with a :class:`FilmReport` for every film
     printed, ``on_event`` with every :class:`PrinterEvent` (from
     pynetdicom's thread).
@@ -343,12 +346,8 @@ class PrintClient:
             return
         state = str(self.printer_reply.get("PrinterStatus") or "")
         info = str(self.printer_reply.get("PrinterStatusInfo") or "")
-        if state == "FAILURE":
-            raise PrintClientError(
-                f"the printer reports FAILURE ({info or 'no detail'})", operation="N-GET Printer"
-            )
-        if state == "WARNING":
-            self._warn("N-GET Printer", None, f"printer status WARNING ({info or 'no detail'})")
+        if state in ("WARNING", "FAILURE"):
+            self._warn("N-GET Printer", None, f"printer status {state} ({info or 'no detail'})")
 
     def _create_film_session(self) -> None:
         uid, reply = self._n_create(uids.BasicFilmSession, _dataset(self.film_session))

@@ -88,7 +88,8 @@ def add_commands(subparsers: Any) -> None:
     printing.add_argument(
         "--no-status-check",
         action="store_true",
-        help="do not ask the printer's status first (a FAILURE status stops printing)",
+        help="do not ask the printer's status first (WARNING or FAILURE is reported, "
+        "and printing goes on)",
     )
     printing.add_argument("files", nargs="+", type=Path, metavar="FILE", help="files or folders")
     printing.set_defaults(run=run_print)

@@ -2,10 +2,11 @@
 
 The server keeps the rendered films of every job its backend could not print
 (:mod:`.failed_jobs`). This command reads the same configuration as
-``dicomprint serve`` (given with the same ``--config``, ``--output`` and
-``--format``: :func:`command` spells it out for a server's log), hands each kept job to its printer's backend (or to
-``--printer``) and deletes it once that succeeds; a job that fails again
-stays, with the new error and attempt count in its ``job.json``.
+``dicomprint serve`` (given the same ``--config``, ``--output`` and
+``--format``; :func:`command` spells it out for a server's log), hands each
+kept job to its printer's backend (or to ``--printer``) and deletes it once
+that succeeds; a job that fails again stays, with the new error and attempt
+count in its ``job.json``.
 
 Each backend call gets ``[server] print_timeout``, as in the server. A
 printer that does not answer in time fails that job and is given no more
