@@ -153,6 +153,30 @@ def test_film_session_level_prints_every_film_in_one_collated_job(tmp_path, prin
     assert c.warnings == []
 
 
+def test_a_full_film_session_is_printed_and_the_next_films_make_a_new_batch(tmp_path, printer):
+    profile = PrinterProfile(max_film_boxes=2)  # the server answers 0x0213 to a third
+    with running_server(tmp_path, profile=profile, backend=printer, render=no_render) as server:
+        with connect(
+            server, print_level="film_session", copies=2, presentation_lut="LIN OD"
+        ) as client:
+            for value in (1, 2, 3, 4, 5):
+                client.print_image(flat(value))
+    assert [(len(job.films), job.copies) for job in printer.jobs] == [(2, 2), (2, 2), (1, 2)]
+    films = [(j, f) for j, job in enumerate(printer.jobs) for f in range(len(job.films))]
+    values = [int(printer.images(j, f)[1].pixels[0, 0]) for j, f in films]
+    assert values == [16, 32, 48, 64, 80]  # each film once, in order (12-bit P-values)
+    # Each new session got the Presentation LUT again.
+    shapes = [
+        film.presentation_luts[film.film_box.ReferencedPresentationLUT].PresentationLUTShape
+        for job in printer.jobs
+        for film in job.films
+    ]
+    assert shapes == ["LIN OD"] * 5
+    assert statuses(client) == [Status.RESOURCE_LIMITATION] * 2
+    assert "printing the 2 film(s) so far as one film session" in client.warnings[0].comment
+    assert [(f.number, f.level) for f in client.films] == [(n, "film session") for n in range(1, 6)]
+
+
 def test_printer_without_film_session_printing_gets_film_boxes(tmp_path, printer):
     # Such a printer refuses a second film box while one is unprinted (C616).
     profile = PrinterProfile(film_session_print=False)

@@ -120,6 +120,9 @@ class PrintClient:
     box N-ACTION); ``"film_session"`` prints all films at close with one
     film session N-ACTION, so the printer collates copies. A printer that
     refuses the chosen level is driven at the other one, with a warning.
+    When a film session holds all the film boxes the printer takes (0x0213
+    on the next N-CREATE), the films so far are printed as one session,
+    with a warning, and the next films go into a new film session.
 
     ``presentation_lut``: a Presentation LUT Shape (``"IDENTITY"``,
     ``"LIN OD"``) or a dataset with a Presentation LUT Sequence; it is
@@ -248,12 +251,7 @@ class PrintClient:
         try:
             if self.check_printer:
                 self._check_printer_status()
-            self._create_film_session()
-            if self.presentation_lut is not None:
-                if uids.PresentationLUT in self._assoc.accepted:
-                    self._create_presentation_lut()
-                else:
-                    self._warn("A-ASSOCIATE", None, "Presentation LUT not accepted; not used")
+            self._start_film_session()
         except BaseException:
             self._delete_created()
             self._release()
@@ -349,6 +347,15 @@ class PrintClient:
         if state in ("WARNING", "FAILURE"):
             self._warn("N-GET Printer", None, f"printer status {state} ({info or 'no detail'})")
 
+    def _start_film_session(self) -> None:
+        """Create the film session, and the Presentation LUT its film boxes reference."""
+        self._create_film_session()
+        if self.presentation_lut is not None:
+            if uids.PresentationLUT in self._scu().accepted:
+                self._create_presentation_lut()
+            else:
+                self._warn("A-ASSOCIATE", None, "Presentation LUT not accepted; not used")
+
     def _create_film_session(self) -> None:
         uid, reply = self._n_create(uids.BasicFilmSession, _dataset(self.film_session))
         self.film_session_uid, self.film_session_reply = uid, reply
@@ -362,7 +369,7 @@ class PrintClient:
             ds = lut
         self.presentation_lut_uid, _ = self._n_create(uids.PresentationLUT, ds)
 
-    def _create_film_box(self) -> _Film:
+    def _film_box_request(self) -> Dataset:
         request = _dataset(self.film_box)
         request.ReferencedFilmSessionSequence = _referenced(
             uids.BasicFilmSession, str(self.film_session_uid)
@@ -371,17 +378,34 @@ class PrintClient:
             request.ReferencedPresentationLUTSequence = _referenced(
                 uids.PresentationLUT, self.presentation_lut_uid
             )
+        return request
+
+    def _create_film_box(self) -> _Film:
         try:
-            uid, reply = self._n_create(uids.BasicFilmBox, request)
+            uid, reply = self._n_create(uids.BasicFilmBox, self._film_box_request())
         except PrintClientError as exc:
-            if exc.status != Status.UNPRINTED_FILM_BOX_EXISTS or len(self._pending) != 1:
+            if exc.status == Status.UNPRINTED_FILM_BOX_EXISTS and len(self._pending) == 1:
+                # The printer prints film boxes one at a time only (C616): print
+                # the waiting one at film box level and go on at that level.
+                self._warn(exc.operation, exc.status, exc.meaning, "printing each film box instead")
+                self.print_level = "film_box"
+                self._print_film(self._pending.pop(), uids.BasicFilmBox)
+            elif exc.status == Status.RESOURCE_LIMITATION and self._pending:
+                # The session holds all the printer takes (0x0213): print it
+                # now and go on in a new one. (Only the newest film box may be
+                # deleted, so the session goes, with its film boxes.)
+                self._warn(
+                    exc.operation,
+                    exc.status,
+                    exc.meaning,
+                    f"printing the {len(self._pending)} film(s) so far as one film session",
+                )
+                self._print_session()
+                self._delete_created()
+                self._start_film_session()
+            else:
                 raise
-            # The printer prints film boxes one at a time only (C616): print
-            # the waiting one at film box level and go on at that level.
-            self._warn(exc.operation, exc.status, exc.meaning, "printing each film box instead")
-            self.print_level = "film_box"
-            self._print_film(self._pending.pop(), uids.BasicFilmBox)
-            uid, reply = self._n_create(uids.BasicFilmBox, request)
+            uid, reply = self._n_create(uids.BasicFilmBox, self._film_box_request())
         boxes = [
             (str(item.ReferencedSOPClassUID), str(item.ReferencedSOPInstanceUID))
             for item in reply.get("ReferencedImageBoxSequence") or []
@@ -442,6 +466,7 @@ class PrintClient:
         self._n_delete(uids.BasicFilmBox, film.uid)
 
     def _print_session(self) -> None:
+        """Print the pending films with one film session N-ACTION."""
         films, self._pending = self._pending, []
         try:
             status, reply = self._n_action(uids.BasicFilmSession, str(self.film_session_uid))
