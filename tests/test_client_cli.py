@@ -124,9 +124,41 @@ def test_printer_failure_exits_with_the_status(tmp_path, folder, capsys):
     assert "0x0106 Invalid attribute value" in capsys.readouterr().err
 
 
+def test_annotations(tmp_path, folder, capsys):
+    printer = RecordingPrinter()
+    with running_server(tmp_path, backend=printer, render=no_render) as server:
+        code = run(
+            "print",
+            *peer(server),
+            "--annotation-format",
+            "TOP_BOTTOM",
+            "--annotation",
+            "1=ACME HOSPITAL",
+            "--annotation",
+            "2=a=b",
+            str(folder / "im1.dcm"),
+        )
+    assert code == 0, capsys.readouterr().err
+    (job,) = printer.jobs
+    boxes = job.films[0].film_box.annotation_boxes
+    assert [(b.AnnotationPosition, b.TextString) for b in boxes] == [
+        (1, "ACME HOSPITAL"),
+        (2, "a=b"),
+    ]
+
+
 def test_bad_arguments(tmp_path, folder, capsys):
     assert run("print", "--film-box", "NoSuchKeyword=1", str(folder)) == 2
     assert run("print", "--film-box", "MaxDensity=high", str(folder)) == 2
+    assert run("print", "--format", "STANDARD-2,2", str(folder)) == 2
+    assert "not an Image Display Format" in capsys.readouterr().err
+    assert run("print", "--annotation", "1=ACME", str(folder)) == 2
+    assert "--annotation needs --annotation-format" in capsys.readouterr().err
+    assert run("print", "--annotation-format", "BOTTOM", "--annotation", "ACME", str(folder)) == 2
+    assert "expected POSITION=TEXT" in capsys.readouterr().err
+    too_long = "1=" + "X" * 65
+    assert run("print", "--annotation-format", "BOTTOM", "--annotation", too_long, str(folder)) == 2
+    assert "at most 64 characters" in capsys.readouterr().err
     assert run("print", str(tmp_path / "missing")) == 1
     assert "no such file or folder" in capsys.readouterr().err
 

@@ -282,6 +282,68 @@ def test_twelve_bit_refused_falls_back_to_eight(tmp_path, printer):
     assert client.bits == 8
 
 
+def annotation_texts(job) -> list[list[str]]:
+    return [[b.TextString for b in film.film_box.annotation_boxes] for film in job.films]
+
+
+def test_annotations_are_printed_on_every_film_and_changed_per_film(tmp_path, printer):
+    with running_server(tmp_path, backend=printer, render=no_render) as server:
+        with connect(
+            server,
+            film_box={
+                "ImageDisplayFormat": "STANDARD\\1,1",
+                "AnnotationDisplayFormatID": "BOTTOM2",
+            },
+            annotations={1: "ACME HOSPITAL", 2: "CT"},
+        ) as client:
+            client.print_image(flat(1))
+            client.print_image(flat(2), annotations={2: "DOE^JANE"})
+            client.print_image(flat(3), annotations={1: ""})
+    assert [annotation_texts(job) for job in printer.jobs] == [
+        [["ACME HOSPITAL", "CT"]],
+        [["ACME HOSPITAL", "DOE^JANE"]],
+        [["", "CT"]],
+    ]
+    assert client.warnings == []
+
+
+def test_annotation_mistakes(tmp_path, printer):
+    bottom = {"ImageDisplayFormat": "STANDARD\\1,1", "AnnotationDisplayFormatID": "BOTTOM"}
+    with pytest.raises(ValueError, match="AnnotationDisplayFormatID"):
+        PrintClient("127.0.0.1", annotations={1: "ACME"}).open()
+    with pytest.raises(ValueError, match="at most 64 characters"):
+        PrintClient("127.0.0.1", film_box=bottom, annotations={1: "X" * 65})
+    with pytest.raises(ValueError, match="position 0"):
+        PrintClient("127.0.0.1", film_box=bottom, annotations={0: "ACME"})
+    with running_server(tmp_path, backend=printer, render=no_render) as server:
+        # A position the format does not have is a warning; the film prints.
+        with connect(server, film_box=bottom, annotations={1: "ACME", 2: "CT"}) as client:
+            client.print_image(flat(1))
+        assert annotation_texts(printer.jobs[0]) == [["ACME"]]
+        assert [(w.meaning, w.comment) for w in client.warnings] == [
+            ("annotation position 2 not on the film", "the printer made 1 annotation boxes")
+        ]
+        with connect(server) as client:
+            with pytest.raises(ValueError, match="AnnotationDisplayFormatID"):
+                client.print_image(flat(1), annotations={1: "ACME"})
+
+
+def test_a_printer_without_annotation_boxes_prints_without_them(tmp_path, printer):
+    def refuse_annotations(server):
+        server.ae.remove_supported_context(uids.BasicAnnotationBox)
+
+    bottom = {"ImageDisplayFormat": "STANDARD\\1,1", "AnnotationDisplayFormatID": "BOTTOM"}
+    with running_server(
+        tmp_path, backend=printer, render=no_render, before_start=refuse_annotations
+    ) as server:
+        with connect(server, film_box=bottom, annotations={1: "ACME"}) as client:
+            client.print_image(flat(1))
+    assert annotation_texts(printer.jobs[0]) == [[]]
+    assert [w.meaning for w in client.warnings] == [
+        "Basic Annotation Box not accepted; no annotations"
+    ]
+
+
 def test_large_images_are_reduced(tmp_path, printer):
     with running_server(tmp_path, backend=printer, render=no_render) as server:
         with connect(server, max_image_size=64) as client:
@@ -411,10 +473,13 @@ def test_error_in_the_with_block_prints_nothing(tmp_path, printer):
 
 
 def test_bad_display_format_fails_before_connecting():
-    client = PrintClient("127.0.0.1", 9, film_box={"ImageDisplayFormat": "STANDARD\\2x2"})
+    with pytest.raises(ValueError, match="Image Display Format"):
+        PrintClient("127.0.0.1", 9, film_box={"ImageDisplayFormat": "STANDARD\\2x2"})
+    client = PrintClient("127.0.0.1", 9)
+    client.film_box["ImageDisplayFormat"] = "STANDARD\\2x2"  # changed after construction
     with pytest.raises(ValueError, match="Image Display Format"):
         client.open()
     with pytest.raises(ValueError, match="keyword"):
-        PrintClient("127.0.0.1", 9, film_box={"NotAKeyword": 1}).open()
+        PrintClient("127.0.0.1", 9, film_box={"NotAKeyword": 1})
     with pytest.raises(ValueError, match="dictionary"):
-        PrintClient("127.0.0.1", 9, image_box={0x00091001: "private"}).open()
+        PrintClient("127.0.0.1", 9, image_box={0x00091001: "private"})

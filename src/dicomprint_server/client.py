@@ -74,9 +74,16 @@ _REFERENCED_PRINT_JOB_SEQUENCE = Tag(0x2100, 0x0500)
 class _Film:
     """The film box being filled: its UID and its image boxes in position order."""
 
-    def __init__(self, uid: str, image_boxes: list[tuple[str, str]]) -> None:
+    def __init__(
+        self,
+        uid: str,
+        image_boxes: list[tuple[str, str]],
+        annotation_boxes: list[tuple[str, str]] | None = None,
+    ) -> None:
         self.uid = uid
         self.image_boxes = image_boxes
+        #: Its annotation boxes in Annotation Position order.
+        self.annotation_boxes = annotation_boxes or []
         self.filled = 0
 
     @property
@@ -97,6 +104,25 @@ def _dataset(attributes: Mapping[str | int, Any]) -> Dataset:
             raise ValueError(f"{tag} is not in the DICOM dictionary") from None
         ds.add_new(tag, vr, value)
     return ds
+
+
+def _annotations(texts: Mapping[int, str] | None) -> dict[int, str]:
+    """Annotation Position -> Text String, checked before anything is sent."""
+    checked = {}
+    for position, text in (texts or {}).items():
+        if not isinstance(position, int) or not 1 <= position <= 0xFFFF:
+            raise ValueError(f"annotation position {position!r} is not a number from 1")
+        if len(str(text)) > 64 or "\\" in str(text):
+            raise ValueError(f"annotation text {text!r}: at most 64 characters, no backslash (LO)")
+        checked[position] = str(text)
+    return checked
+
+
+def _referenced_boxes(reply: Dataset, keyword: str) -> list[tuple[str, str]]:
+    return [
+        (str(item.ReferencedSOPClassUID), str(item.ReferencedSOPInstanceUID))
+        for item in reply.get(keyword) or []
+    ]
 
 
 def _referenced(sop_class: str, uid: str) -> Sequence:
@@ -127,6 +153,13 @@ class PrintClient:
     ``presentation_lut``: a Presentation LUT Shape (``"IDENTITY"``,
     ``"LIN OD"``) or a dataset with a Presentation LUT Sequence; it is
     created once and referenced by every film box.
+
+    ``annotations`` maps Annotation Position to a line of text (at most 64
+    characters) printed on every film, in the annotation boxes of the
+    printer-specific ``AnnotationDisplayFormatID`` that ``film_box`` must
+    then name; :meth:`print_image` can change them for one film. With that
+    ID the Basic Annotation Box class is proposed; a printer that does not
+    accept it prints without annotations, with a warning.
 
     ``bits``: 12 or 8 bit grayscale P-values; a printer that refuses
     12-bit images (0x0106) gets 8-bit ones from then on, with a warning.
@@ -160,6 +193,7 @@ class PrintClient:
         image_box: Mapping[str | int, Any] | None = None,
         copies: int | None = None,
         presentation_lut: str | Dataset | None = None,
+        annotations: Mapping[int, str] | None = None,
         print_level: str = "film_box",
         bits: int = 12,
         max_image_size: int | None = DEFAULT_MAX_IMAGE_SIZE,
@@ -186,6 +220,7 @@ class PrintClient:
         self.film_box.update(film_box or {})
         self.image_box: dict[str | int, Any] = dict(image_box or {})
         self.presentation_lut = presentation_lut
+        self.annotations = _annotations(annotations)
         self.print_level = print_level
         self.bits = bits
         self.max_image_size = max_image_size
@@ -195,6 +230,7 @@ class PrintClient:
         self.on_event = on_event
         self.tls = tls
         self.tls_server_name = tls_server_name
+        self._check_attributes()  # again at open(): the attributes may change until then
         #: Warnings met so far, oldest first.
         self.warnings: list[PrintWarning] = []
         #: N-EVENT-REPORTs received so far.
@@ -221,6 +257,11 @@ class PrintClient:
         )
 
     @property
+    def _annotated(self) -> bool:
+        """Films have annotation boxes: the Basic Annotation Box class is proposed."""
+        return bool(self.film_box.get("AnnotationDisplayFormatID"))
+
+    @property
     def is_open(self) -> bool:
         return self._assoc is not None and self._assoc.is_open
 
@@ -230,11 +271,10 @@ class PrintClient:
         """Associate, check the printer, create the film session (and Presentation LUT)."""
         if self._assoc is not None:
             raise RuntimeError("the client is already open")
-        # Typos fail here, before the printer sees anything.
-        DisplayFormat.parse(str(self.film_box["ImageDisplayFormat"]))
-        for attributes in (self.film_session, self.film_box, self.image_box):
-            _dataset(attributes)
+        self._check_attributes()
         optional = [uids.PresentationLUT] if self.presentation_lut is not None else []
+        if self._annotated:
+            optional.append(uids.BasicAnnotationBox)
         self._assoc = PrintAssociation(
             self.host,
             self.port,
@@ -249,6 +289,8 @@ class PrintClient:
             tls_server_name=self.tls_server_name,
         )
         try:
+            if self._annotated and uids.BasicAnnotationBox not in self._assoc.accepted:
+                self._warn("A-ASSOCIATE", None, "Basic Annotation Box not accepted; no annotations")
             if self.check_printer:
                 self._check_printer_status()
             self._start_film_session()
@@ -257,6 +299,14 @@ class PrintClient:
             self._release()
             raise
         return self
+
+    def _check_attributes(self) -> None:
+        """Typos fail here, before the printer sees anything (ValueError)."""
+        DisplayFormat.parse(str(self.film_box["ImageDisplayFormat"]))
+        for attributes in (self.film_session, self.film_box, self.image_box):
+            _dataset(attributes)
+        if self.annotations and not self._annotated:
+            raise ValueError("annotations need the printer's AnnotationDisplayFormatID in film_box")
 
     def close(self, *, print_pending: bool = True) -> None:
         """Print what is not printed yet (unless told not to), delete, release.
@@ -289,6 +339,7 @@ class PrintClient:
         frame: int = 0,
         window: Window | str | None = None,
         image_box: Mapping[str | int, Any] | None = None,
+        annotations: Mapping[int, str] | None = None,
     ) -> int:
         """Put an image into the next image box; print the film when it is full.
 
@@ -296,13 +347,19 @@ class PrintClient:
         :class:`~dicomprint.prepare.PreparedImage`; ``frame`` and ``window``
         as in :func:`~dicomprint.prepare.prepare_image`. ``image_box`` adds
         image box attributes (e.g. ``Polarity``) for this image only.
-        Returns the Image Box Position used.
+        ``annotations`` (Annotation Position -> text) replace those of the
+        film this image goes on (an empty text clears one). Returns the
+        Image Box Position used.
         """
         self._require_open()
+        texts = _annotations(annotations)
+        if texts and not self._annotated:
+            raise ValueError("annotations need the printer's AnnotationDisplayFormatID in film_box")
         prepared = self._prepare(image, frame=frame, window=window)
         if self._film is None:
             self._film = self._create_film_box()
         film = self._film
+        self._set_annotations(film, texts)
         position = film.filled + 1
         self._set_image_box(film, position, prepared, {**self.image_box, **(image_box or {})})
         film.filled = position
@@ -406,17 +463,35 @@ class PrintClient:
             else:
                 raise
             uid, reply = self._n_create(uids.BasicFilmBox, self._film_box_request())
-        boxes = [
-            (str(item.ReferencedSOPClassUID), str(item.ReferencedSOPInstanceUID))
-            for item in reply.get("ReferencedImageBoxSequence") or []
-        ]
+        boxes = _referenced_boxes(reply, "ReferencedImageBoxSequence")
         if not boxes:
             raise PrintClientError(
                 "the film box N-CREATE response lists no image boxes",
                 operation="N-CREATE Basic Film Box",
             )
         log.debug("film box %s with %d image boxes", uid, len(boxes))
-        return _Film(uid, boxes)
+        film = _Film(uid, boxes, _referenced_boxes(reply, "ReferencedBasicAnnotationBoxSequence"))
+        self._set_annotations(film, self.annotations)
+        return film
+
+    def _set_annotations(self, film: _Film, texts: Mapping[int, str]) -> None:
+        """N-SET the annotation boxes of ``film`` (none: the class was not accepted)."""
+        if not film.annotation_boxes:
+            return
+        for position, text in texts.items():
+            if position > len(film.annotation_boxes):
+                self._warn(
+                    "N-SET Basic Annotation Box",
+                    None,
+                    f"annotation position {position} not on the film",
+                    f"the printer made {len(film.annotation_boxes)} annotation boxes",
+                )
+                continue
+            sop_class, uid = film.annotation_boxes[position - 1]
+            request = Dataset()
+            request.AnnotationPosition = position
+            request.TextString = text
+            self._n_set(sop_class, uid, request)
 
     def _set_image_box(
         self, film: _Film, position: int, image: PreparedImage, attributes: Mapping[str | int, Any]

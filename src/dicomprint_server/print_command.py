@@ -61,6 +61,20 @@ def add_commands(subparsers: Any) -> None:
         "--presentation-lut", metavar="SHAPE", help="Presentation LUT Shape, e.g. 'LIN OD'"
     )
     films.add_argument(
+        "--annotation-format",
+        metavar="ID",
+        help="Annotation Display Format ID: the printer's name for a layout of annotation "
+        "boxes (this project's server: BOTTOM, BOTTOM2, TOP_BOTTOM)",
+    )
+    films.add_argument(
+        "--annotation",
+        action="append",
+        default=[],
+        metavar="POSITION=TEXT",
+        help="a line of text in annotation box POSITION of every film (repeatable; needs "
+        "--annotation-format)",
+    )
+    films.add_argument(
         "--film-box",
         action="append",
         default=[],
@@ -172,10 +186,36 @@ def run_print(args: argparse.Namespace) -> int:
     _configure_logging(args.log_level)
     from .client import FilmReport, PrintClient, PrintClientError
 
+    def progress(film: FilmReport) -> None:
+        print(f"film {film.number}: {film.images} image(s) printed ({film.level} N-ACTION)")
+
     try:
         film_box = _film_box(args)
         film_session = _attributes(args.film_session)
+        annotations = _annotations(args.annotation)
+        if annotations and not film_box.get("AnnotationDisplayFormatID"):
+            raise ValueError("--annotation needs --annotation-format")
         tls = _tls_context(args)
+        client = PrintClient(
+            args.host,
+            args.port,
+            args.called_ae,
+            args.calling_ae,
+            color=args.color,
+            film_session=film_session,
+            film_box=film_box,
+            copies=args.copies,
+            presentation_lut=args.presentation_lut,
+            annotations=annotations,
+            print_level="film_session" if args.session_print else "film_box",
+            bits=args.bits,
+            max_image_size=args.max_size,
+            check_printer=not args.no_status_check,
+            timeout=args.timeout,
+            on_film=progress,
+            tls=tls,
+            tls_server_name=args.tls_server_name,
+        )
     except ValueError as exc:
         print(f"dicomprint: {exc}", file=sys.stderr)
         return 2
@@ -184,29 +224,6 @@ def run_print(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"dicomprint: {exc}", file=sys.stderr)
         return 1
-
-    def progress(film: FilmReport) -> None:
-        print(f"film {film.number}: {film.images} image(s) printed ({film.level} N-ACTION)")
-
-    client = PrintClient(
-        args.host,
-        args.port,
-        args.called_ae,
-        args.calling_ae,
-        color=args.color,
-        film_session=film_session,
-        film_box=film_box,
-        copies=args.copies,
-        presentation_lut=args.presentation_lut,
-        print_level="film_session" if args.session_print else "film_box",
-        bits=args.bits,
-        max_image_size=args.max_size,
-        check_printer=not args.no_status_check,
-        timeout=args.timeout,
-        on_film=progress,
-        tls=tls,
-        tls_server_name=args.tls_server_name,
-    )
     printed = skipped = failed = 0
     try:
         with client:
@@ -267,11 +284,23 @@ def _film_box(args: argparse.Namespace) -> dict[str, Any]:
         ("FilmSizeID", args.film_size),
         ("FilmOrientation", args.orientation),
         ("MagnificationType", args.magnification),
+        ("AnnotationDisplayFormatID", args.annotation_format),
     ):
         if value is not None:
             film_box[keyword] = value
     film_box.update(_attributes(args.film_box))
     return film_box
+
+
+def _annotations(pairs: Sequence[str]) -> dict[int, str]:
+    """POSITION=TEXT pairs."""
+    result = {}
+    for pair in pairs:
+        position, sep, text = pair.partition("=")
+        if not sep or not position.strip().isdigit():
+            raise ValueError(f"{pair!r}: expected POSITION=TEXT, e.g. 1='ACME HOSPITAL'")
+        result[int(position)] = text
+    return result
 
 
 def _attributes(pairs: Sequence[str]) -> dict[str, Any]:

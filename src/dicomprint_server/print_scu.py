@@ -42,7 +42,12 @@ log = logging.getLogger(__name__)
 
 TRANSFER_SYNTAXES = [EXPLICIT_VR_LITTLE_ENDIAN, IMPLICIT_VR_LITTLE_ENDIAN]
 #: Optional SOP classes negotiated on contexts of their own.
-_OWN_CONTEXT = {uids.PresentationLUT, uids.PrintJob, uids.PrinterConfigurationRetrieval}
+_OWN_CONTEXT = {
+    uids.BasicAnnotationBox,
+    uids.PresentationLUT,
+    uids.PrintJob,
+    uids.PrinterConfigurationRetrieval,
+}
 _N_CREATE_RSP = 0x8140
 _PRINT = 1  # Action Type ID "Print"
 
