@@ -129,9 +129,19 @@ def test_folder_and_pacs_together(tmp_path):
 def test_refused_association_raises(tmp_path):
     with running_storescp(tmp_path, "--refuse", ready=False) as pacs:
         printer = DicomPrinter(host="127.0.0.1", port=pacs.port, timeout=5)
-        with pytest.raises(DicomStoreError, match="no association"):
+        # storescp closes the connection right after its A-ASSOCIATE-RJ, and now
+        # and then pynetdicom sees the close first and reports an abort.
+        refused = "rejected: rejected-permanent, service-user|aborted"
+        with pytest.raises(DicomStoreError, match=refused):
             printer.print_films([make_film()], make_job())
         assert list(pacs.directory.iterdir()) == []
+
+
+def test_an_unreachable_pacs_is_not_called_an_abort(tmp_path):
+    port = free_port()
+    printer = DicomPrinter(host="127.0.0.1", port=port, timeout=5)
+    with pytest.raises(DicomStoreError, match=f"cannot connect to ANY-SCP@127.0.0.1:{port}"):
+        printer.print_films([make_film()], make_job())
 
 
 @needs_storescp

@@ -163,7 +163,7 @@ def test_bad_arguments(tmp_path, folder, capsys):
     assert "no such file or folder" in capsys.readouterr().err
 
 
-def test_echo(tmp_path, capsys):
+def test_echo(tmp_path, folder, capsys):
     with running_server(tmp_path) as server:
         assert run("echo", *peer(server)) == 0
         host, port = server.address
@@ -172,7 +172,12 @@ def test_echo(tmp_path, capsys):
         probe.bind(("127.0.0.1", 0))
         closed = probe.getsockname()[1]
     assert run("echo", "--port", str(closed), "--timeout", "5") == 1
-    assert "association with PRINTSCP@127.0.0.1" in capsys.readouterr().err
+    assert (
+        f"cannot connect to PRINTSCP@127.0.0.1:{closed}: connection refused, no route or no answer"
+        in capsys.readouterr().err
+    )
+    assert run("print", "--port", str(closed), "--timeout", "5", str(folder)) == 1
+    assert f"cannot connect to PRINTSCP@127.0.0.1:{closed}" in capsys.readouterr().err
 
 
 @needs_dcmtk

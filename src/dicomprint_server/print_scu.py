@@ -81,8 +81,7 @@ class PrintAssociation:
         self._message_id = 0
         self._responses: dict[int, Dataset] = {}
         self._lock = threading.Lock()
-        ae = AE(ae_title=calling_ae)
-        ae.acse_timeout = ae.dimse_timeout = ae.network_timeout = timeout
+        ae = _requestor(calling_ae, timeout)
         ae.add_requested_context(meta_sop_class, TRANSFER_SYNTAXES)
         # Verification too: a printer without the meta class then still
         # associates (instead of pynetdicom aborting), so we can say what it lacks.
@@ -90,20 +89,8 @@ class PrintAssociation:
         for sop_class in optional:
             ae.add_requested_context(sop_class, TRANSFER_SYNTAXES)
         where = f"{called_ae}@{host}:{port}"
-        handlers = [
-            (evt.EVT_CONN_OPEN, no_delay),
-            (evt.EVT_DIMSE_RECV, self._received),
-            requestor_guard(self._event_report),
-        ]
-        self._assoc = ae.associate(
-            host,
-            port,
-            ae_title=called_ae,
-            evt_handlers=handlers,
-            **tls_args(host, tls, tls_server_name),
-        )
-        if not self._assoc.is_established:
-            raise association_error(self._assoc, where, tls=tls is not None)
+        handlers = [(evt.EVT_DIMSE_RECV, self._received), requestor_guard(self._event_report)]
+        self._assoc = associate(ae, host, port, called_ae, handlers, tls, tls_server_name)
         self.accepted = frozenset(cx.abstract_syntax for cx in self._assoc.accepted_contexts)
         if meta_sop_class not in self.accepted:
             self.release()
@@ -244,21 +231,68 @@ class PrintAssociation:
         self._on_event(report)
 
 
-def association_error(assoc: Any, where: str, *, tls: bool = False) -> PrintClientError:
+def _requestor(calling_ae: str, timeout: float) -> AE:
+    """Our AE, waiting at most ``timeout`` seconds for anything, the TCP connection too."""
+    ae = AE(ae_title=calling_ae)
+    ae.acse_timeout = ae.dimse_timeout = ae.network_timeout = timeout
+    ae.connection_timeout = timeout
+    return ae
+
+
+def associate(
+    ae: AE,
+    host: str,
+    port: int,
+    called_ae: str,
+    handlers: list,
+    tls: ssl.SSLContext | None,
+    tls_server_name: str | None,
+) -> Any:
+    """An established association, or a :class:`PrintClientError` saying why not."""
+    connected = threading.Event()
+
+    def opened(event: Any) -> None:
+        connected.set()
+        no_delay(event)
+
+    assoc = ae.associate(
+        host,
+        port,
+        ae_title=called_ae,
+        evt_handlers=[(evt.EVT_CONN_OPEN, opened), *handlers],
+        **tls_args(host, tls, tls_server_name),
+    )
+    if not assoc.is_established:
+        where = f"{called_ae}@{host}:{port}"
+        raise association_error(assoc, where, tls=tls is not None, connected=connected.is_set())
+    return assoc
+
+
+def association_error(
+    assoc: Any, where: str, *, tls: bool = False, connected: bool = True
+) -> PrintClientError:
     """Why an association was not established, as a :class:`PrintClientError`.
 
-    A rejection names the A-ASSOCIATE-RJ's result, source and reason.
+    A rejection names the A-ASSOCIATE-RJ's result, source and reason; no
+    TCP connection (``connected`` False) is told apart from an abort.
     """
     if assoc.is_rejected:
         reply = assoc.acceptor.primitive
         text = rejection_text(reply.result, reply.result_source, reply.diagnostic)
         message = f"association with {where} rejected: {text}"
+    elif not connected:
+        why = (
+            "no connection, or the TLS handshake failed"
+            if tls
+            else ("connection refused, no route or no answer")
+        )
+        message = f"cannot connect to {where}: {why} (pynetdicom's log says which)"
     elif assoc.is_aborted:
         message = f"association with {where} aborted"
+        if tls:  # with TLS 1.3 a server refuses our certificate after the connection
+            message += " (the TLS handshake failed? see the log)"
     else:
         message = f"association with {where} failed"
-    if tls and not assoc.is_rejected:
-        message += " (no connection, or the TLS handshake failed: see the log)"
     return PrintClientError(message, operation="A-ASSOCIATE")
 
 
@@ -278,18 +312,9 @@ def echo(
     ``tls_server_name``: the name the server's certificate must have (the
     host by default).
     """
-    ae = AE(ae_title=calling_ae)
-    ae.acse_timeout = ae.dimse_timeout = ae.network_timeout = timeout
+    ae = _requestor(calling_ae, timeout)
     ae.add_requested_context(VERIFICATION, TRANSFER_SYNTAXES)
-    assoc = ae.associate(
-        host,
-        port,
-        ae_title=called_ae,
-        evt_handlers=[(evt.EVT_CONN_OPEN, no_delay)],
-        **tls_args(host, tls, tls_server_name),
-    )
-    if not assoc.is_established:
-        raise association_error(assoc, f"{called_ae}@{host}:{port}", tls=tls is not None)
+    assoc = associate(ae, host, port, called_ae, [], tls, tls_server_name)
     try:
         status = assoc.send_c_echo()
     finally:

@@ -47,7 +47,7 @@ from ..contexts import (
     IMPLEMENTATION_VERSION_NAME,
     IMPLICIT_VR_LITTLE_ENDIAN,
 )
-from ..tls import client_context, tls_args
+from ..tls import client_context
 from ._options import OptionError, build, in_range
 from .jpeg import ensure_folder, folder_name, fsync_directory, job_tag, write_atomic
 
@@ -150,9 +150,11 @@ class DicomPrinter:
         return written
 
     def send(self, datasets: Sequence[Dataset]) -> None:
-        from pynetdicom import AE, evt
+        from pynetdicom import AE
 
-        from ..connection import no_delay, requestor_guard
+        from ..client_reports import PrintClientError
+        from ..connection import requestor_guard
+        from ..print_scu import associate
 
         peer = f"{self.called_ae_title}@{self.host}:{self.port}"
         ae = AE(ae_title=self.calling_ae_title)
@@ -161,22 +163,22 @@ class DicomPrinter:
             [EXPLICIT_VR_LITTLE_ENDIAN, IMPLICIT_VR_LITTLE_ENDIAN],
         )
         ae.acse_timeout = ae.dimse_timeout = ae.network_timeout = self.timeout
+        ae.connection_timeout = self.timeout
         ae.maximum_pdu_size = self.max_pdu
         ae.implementation_class_uid = IMPLEMENTATION_CLASS_UID
         ae.implementation_version_name = IMPLEMENTATION_VERSION_NAME
-        handlers = [(evt.EVT_CONN_OPEN, no_delay), requestor_guard()]
-        assoc = ae.associate(
-            self.host,
-            self.port,
-            ae_title=self.called_ae_title,
-            evt_handlers=handlers,
-            **tls_args(self.host, self._tls_context, self.tls_server_name),
-        )
-        if not assoc.is_established:
-            how = " (or the TLS handshake failed)" if self.tls else ""
-            raise DicomStoreError(
-                f"no association with {peer} (rejected, aborted or unreachable{how})"
+        try:
+            assoc = associate(
+                ae,
+                self.host,
+                self.port,
+                self.called_ae_title,
+                [requestor_guard()],
+                self._tls_context,
+                self.tls_server_name,
             )
+        except PrintClientError as exc:  # rejected (and why), aborted, no connection
+            raise DicomStoreError(str(exc)) from None
         try:
             for ds in datasets:
                 status = assoc.send_c_store(ds)
