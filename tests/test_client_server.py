@@ -229,6 +229,37 @@ def test_presentation_lut_is_created_and_referenced(tmp_path, printer):
     assert client.warnings == []
 
 
+def lut_table(data) -> Dataset:
+    item = Dataset()
+    item.LUTDescriptor = [256, 0, 12]
+    item.LUTData = data
+    ds = Dataset()
+    ds.PresentationLUTSequence = [item]
+    return ds
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        list(range(0, 4096, 16)),
+        np.arange(0, 4096, 16, dtype=np.uint16),
+        np.arange(0, 4096, 16, dtype="<u2").tobytes(),
+    ],
+    ids=["list", "array", "bytes"],
+)
+def test_an_explicit_presentation_lut_is_sent_as_given(tmp_path, printer, data):
+    lut = lut_table(data)
+    with running_server(tmp_path, backend=printer, render=no_render) as server:
+        with connect(server, presentation_lut=lut, bits=8) as client:
+            client.print_image(flat(1))
+            lut_uid = client.presentation_lut_uid
+    (film,) = printer.jobs[0].films
+    received = film.presentation_luts[lut_uid]
+    assert received.LUTDescriptor == (256, 0, 12)
+    assert received.LUTData.tolist() == list(range(0, 4096, 16))
+    assert lut.PresentationLUTSequence[0]["LUTData"].VR == "US or OW"  # the caller's, unchanged
+
+
 def test_failure_carries_the_status_and_its_meaning(tmp_path, printer):
     profile = PrinterProfile(strict=True, film_sizes=("14INX17IN",))
     with running_server(tmp_path, profile=profile, backend=printer, render=no_render) as server:

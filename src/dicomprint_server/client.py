@@ -25,6 +25,7 @@ The client is not thread-safe: use one per thread.
 
 from __future__ import annotations
 
+import copy
 import logging
 import ssl
 import threading
@@ -118,6 +119,28 @@ def _annotations(texts: Mapping[int, str] | None) -> dict[int, str]:
     return checked
 
 
+def _encodable_lut(lut: Dataset) -> Dataset:
+    """A copy of a Presentation LUT data set whose LUT Data pydicom can write.
+
+    LUT Data is "US or OW": pydicom writes neither a list nor an array of
+    that VR. Numbers go as US (at most 4096 entries fit), bytes as OW.
+    """
+    ds = copy.deepcopy(lut)  # small; the caller's stays as it was
+    for item in ds.get("PresentationLUTSequence") or []:
+        _encode_lut_data(item)
+    return ds
+
+
+def _encode_lut_data(ds: Dataset) -> None:
+    if "LUTData" in ds:
+        value = ds.LUTData
+        if isinstance(value, bytes | bytearray):
+            ds.add_new("LUTData", "OW", bytes(value))
+        else:
+            values = [value] if isinstance(value, int) else list(value)
+            ds.add_new("LUTData", "US", [int(v) for v in values])
+
+
 def _referenced_boxes(reply: Dataset, keyword: str) -> list[tuple[str, str]]:
     return [
         (str(item.ReferencedSOPClassUID), str(item.ReferencedSOPInstanceUID))
@@ -151,8 +174,9 @@ class PrintClient:
     with a warning, and the next films go into a new film session.
 
     ``presentation_lut``: a Presentation LUT Shape (``"IDENTITY"``,
-    ``"LIN OD"``) or a dataset with a Presentation LUT Sequence; it is
-    created once and referenced by every film box.
+    ``"LIN OD"``) or a dataset with a Presentation LUT Sequence (LUT Data
+    a list, a numpy array or bytes); it is created once and referenced by
+    every film box.
 
     ``annotations`` maps Annotation Position to a line of text (at most 64
     characters) printed on every film, in the annotation boxes of the
@@ -423,7 +447,7 @@ class PrintClient:
             ds = Dataset()
             ds.PresentationLUTShape = lut
         else:
-            ds = lut
+            ds = _encodable_lut(lut)
         self.presentation_lut_uid, _ = self._n_create(uids.PresentationLUT, ds)
 
     def _film_box_request(self) -> Dataset:
