@@ -249,7 +249,9 @@ def test_dicom_backend_proposes_what_the_document_says(monkeypatch):
             proposed.append((abstract_syntax, tuple(transfer_syntaxes)))
 
         def associate(self, *args, **kwargs):
-            return type("Rejected", (), {"is_established": False})()
+            return type(
+                "Aborted", (), {"is_established": False, "is_rejected": False, "is_aborted": True}
+            )()
 
         def shutdown(self):
             pass

@@ -229,6 +229,28 @@ def test_grayscale_2x2_film_box_print(server, filmbox):
         assert client.delete(uids.BasicFilmSession, session_uid)[0] == 0x0112
 
 
+def test_warnings_say_what_they_are_about(server):
+    with PrintClient(server.address) as client:
+        _, session_uid, _ = client.create(uids.BasicFilmSession, film_session_request())
+        request = film_box_request(session_uid, "STANDARD\\1,1", MaxDensity=300)
+        status, box_uid, reply = client.create(uids.BasicFilmBox, request)
+        boxes = [item.ReferencedSOPInstanceUID for item in reply.ReferencedImageBoxSequence]
+        # N-CREATE: the clamped density, in the Error Comment (PS3.7 C.4.1).
+        assert status == Status.DENSITY_CLAMPED
+        assert client.last_command.ErrorComment == "MaxDensity 300 -> 150"
+        # N-SET: an attribute it does not take, in the Attribute Identifier List (C.4.2).
+        request = image_box_request(1, grayscale_item(gray(BRIGHT)))
+        request.PatientName = "DOE^JANE"
+        status, _, rsp = client.set(uids.BasicGrayscaleImageBox, boxes[0], request)
+        assert status == Status.ATTRIBUTE_LIST_ERROR
+        assert rsp.AttributeIdentifierList == Tag(0x0010, 0x0010)  # VM 1: one tag
+        assert rsp.ErrorComment == "PatientName (0010,0010) is not supported: ignored"
+        # A success has neither.
+        status, rsp = client.action(uids.BasicFilmBox, box_uid)
+        assert status == Status.SUCCESS
+        assert "ErrorComment" not in rsp and "AttributeIdentifierList" not in rsp
+
+
 def test_film_session_print_with_copies(tmp_path, filmbox):
     with running_server(tmp_path) as server, PrintClient(server.address) as client:
         session_uid, _, boxes, _ = start_film(client, session_attrs={"NumberOfCopies": "2"})
@@ -628,7 +650,8 @@ def test_unexpected_library_error_is_a_processing_failure(tmp_path):
 def test_error_comment_is_limited_to_64_characters():
     ds = status_dataset(Status.PROCESSING_FAILURE, "x" * 200)
     assert len(ds.ErrorComment) == 64
-    assert "ErrorComment" not in status_dataset(Status.FILM_BOX_EMPTY_PAGE, "warning text")
+    assert status_dataset(Status.FILM_BOX_EMPTY_PAGE, "warning text").ErrorComment == "warning text"
+    assert "ErrorComment" not in status_dataset(Status.SUCCESS, "all went well")
 
 
 def test_error_comment_quotes_a_multi_valued_value_with_one_slash_per_backslash():

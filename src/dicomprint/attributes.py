@@ -84,6 +84,8 @@ class Parsed:
     values: dict[str, Any] = field(factory=dict)
     warnings: list[Status] = field(factory=list)
     comments: list[str] = field(factory=list)
+    #: Tags of the attributes ignored because they are not supported (0x0107).
+    unrecognized: list[int] = field(factory=list)
 
     def warn(self, status: Status, comment: str) -> None:
         self.warnings.append(status)
@@ -104,6 +106,7 @@ def parse_attributes(dataset: Dataset, rules: Sequence[Rule], profile: PrinterPr
             if profile.strict:
                 raise PrintError(Status.NO_SUCH_ATTRIBUTE, f"{name} {tag} is not supported")
             parsed.warn(Status.ATTRIBUTE_LIST_ERROR, f"{name} {tag} is not supported: ignored")
+            parsed.unrecognized.append(int(tag))
             continue
         try:
             raw = dataset[tag].value
@@ -122,8 +125,13 @@ def parse_attributes(dataset: Dataset, rules: Sequence[Rule], profile: PrinterPr
         except (ValueError, TypeError, OverflowError) as exc:
             raise PrintError(Status.INVALID_ATTRIBUTE_VALUE, f"{name}: {exc}") from exc
         if rule.check is not None:
+            warned = len(parsed.warnings)
             try:
-                value = rule.check(value, profile, parsed.warnings)
+                checked = rule.check(value, profile, parsed.warnings)
+                if len(parsed.warnings) > warned:  # e.g. clamped: say from what to what
+                    changed = f"{value} -> {checked}" if checked != value else "changed"
+                    parsed.comments.append(f"{name} {changed}")
+                value = checked
             except UnsupportedValueError as exc:
                 if profile.strict or rule.default is None:
                     raise PrintError(Status.INVALID_ATTRIBUTE_VALUE, f"{name}: {exc}") from exc

@@ -22,7 +22,7 @@ from pydicom import Dataset
 
 from . import annotation_box, film_box, film_session, image_box, presentation_lut, uids
 from .annotation_box import AnnotationBox
-from .attributes import assign, parse_attributes, referenced_sequence, to_dataset
+from .attributes import Parsed, assign, parse_attributes, referenced_sequence, to_dataset
 from .budget import BudgetExceededError, PixelBudget
 from .character_set import declare_character_set
 from .film_box import FilmBox
@@ -54,11 +54,21 @@ class Reply:
     )
     #: The instance the request created or addressed.
     instance_uid: str | None = None
+    #: What the warnings were about, for the response's Error Comment.
     comment: str = ""
+    #: Tags of the attributes ignored as not supported (warning 0x0107), for
+    #: the N-SET response's Attribute Identifier List.
+    unrecognized: tuple[int, ...] = ()
 
 
 def _reply(status_list: list[Status], comments: list[str], dataset=None, uid=None) -> Reply:
     return Reply(first_warning(status_list), dataset, uid, "; ".join(comments))
+
+
+def _parsed_reply(parsed: Parsed, dataset: Dataset | None = None, uid: str | None = None) -> Reply:
+    """The reply to a request whose attributes ``parsed`` holds."""
+    status = first_warning(parsed.warnings)
+    return Reply(status, dataset, uid, "; ".join(parsed.comments), tuple(parsed.unrecognized))
 
 
 def _check_density_order(min_density: int, max_density: int, warnings: list[Status]) -> None:
@@ -218,14 +228,14 @@ class PrintSession:
         self.film_session = session
         log.info("created film session %s", uid)
         reply = to_dataset(session, film_session.RESPONSE_KEYWORDS)
-        return _reply(parsed.warnings, parsed.comments, reply, uid)
+        return _parsed_reply(parsed, reply, uid)
 
     def set_film_session(self, uid: str, dataset: Dataset, sop_class: str) -> Reply:
         session = self._session(uid)
         parsed = parse_attributes(dataset, film_session.RULES, self.profile)
         assign(session, parsed.values)
         self._memory_allocation(session, parsed.warnings, parsed.comments)
-        return _reply(parsed.warnings, parsed.comments, None, uid)
+        return _parsed_reply(parsed, None, uid)
 
     def _memory_allocation(self, session: FilmSession, warnings, comments) -> None:
         # Memory is not reserved up front; the pixel budget guards it instead.
@@ -314,7 +324,7 @@ class PrintSession:
             box.FilmSizeID,
             box.FilmOrientation,
         )
-        return _reply(parsed.warnings, parsed.comments, self._film_box_dataset(box, session), uid)
+        return _parsed_reply(parsed, self._film_box_dataset(box, session), uid)
 
     def _film_box_dataset(self, box: FilmBox, session: FilmSession) -> Dataset:
         reply = to_dataset(box, film_box.RESPONSE_KEYWORDS)
@@ -343,7 +353,7 @@ class PrintSession:
         candidate = attrs.evolve(box, **parsed.values)
         _check_density_order(candidate.MinDensity, candidate.MaxDensity, parsed.warnings)
         assign(box, parsed.values)  # never recreates the image boxes
-        return _reply(parsed.warnings, parsed.comments, None, uid)
+        return _parsed_reply(parsed, None, uid)
 
     def print_film_box(self, uid: str) -> Reply:
         box = self._current_film_box(uid)
@@ -404,7 +414,7 @@ class PrintSession:
         if "image" in parsed.values:
             self._reserve_pixels(box, parsed.values["image"])
         assign(box, parsed.values)
-        return _reply(parsed.warnings, parsed.comments, None, uid)
+        return _parsed_reply(parsed, None, uid)
 
     def set_annotation_box(self, uid: str, dataset: Dataset, sop_class: str) -> Reply:
         box = self._current_child(uid, "annotation_boxes")
@@ -414,7 +424,7 @@ class PrintSession:
                 Status.INVALID_ATTRIBUTE_VALUE, "Annotation Position does not match the box"
             )
         assign(box, parsed.values)
-        return _reply(parsed.warnings, parsed.comments, None, uid)
+        return _parsed_reply(parsed, None, uid)
 
     def _current_child(self, uid: str, kind: str) -> Any:
         """An image or annotation box of the most recent film box."""
@@ -466,7 +476,7 @@ class PrintSession:
         lut = PresentationLUT.from_attributes(uid, parsed.values)
         self.presentation_luts[uid] = lut
         log.info("created presentation LUT %s (%s)", uid, lut.PresentationLUTShape or "table")
-        return _reply(parsed.warnings, parsed.comments, lut.to_dataset(), uid)
+        return _parsed_reply(parsed, lut.to_dataset(), uid)
 
     def delete_presentation_lut(self, uid: str) -> Reply:
         if uid not in self.presentation_luts:

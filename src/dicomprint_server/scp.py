@@ -102,10 +102,10 @@ def _name(uid: str | None) -> str:
 
 
 def status_dataset(status: Status, comment: str = "", **command: Any) -> Dataset:
-    """A status for pynetdicom: Status, Error Comment on failures, other command fields."""
+    """A status for pynetdicom: Status, Error Comment (failures and warnings), other fields."""
     ds = Dataset()
     ds.Status = int(status)
-    if comment and status.is_failure:
+    if comment and status != Status.SUCCESS:
         # LO: ASCII here, and no backslash (it would split the value, VM > 1);
         # a run of them is one (a value quoted with repr() doubles it).
         text = re.sub(r"\\+", "/", comment).encode("ascii", "replace").decode()
@@ -485,7 +485,12 @@ class PrintSCP:
             status,
             f" {status.meaning}: {reply.comment}" if status.is_warning else "",
         )
-        return status_dataset(status), reply
+        if not status.is_warning:
+            return status_dataset(status), reply
+        command = {}
+        if reply.unrecognized and operation == "N-SET":  # only N-SET-RSP has the field
+            command["AttributeIdentifierList"] = list(reply.unrecognized)
+        return status_dataset(status, reply.comment, **command), reply
 
     @staticmethod
     def _meta_class(state: AssociationState, abstract_syntax: str) -> str:
