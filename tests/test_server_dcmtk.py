@@ -15,6 +15,7 @@ from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import ExplicitVRLittleEndian, SecondaryCaptureImageStorage
 
 from dicomprint import uids
+from fault_support import FlakyBackend
 from server_support import load_image, output_files, running_server
 
 DCMPSPRT = Path("/usr/bin/dcmpsprt")
@@ -92,15 +93,16 @@ class Dcmtk:
         self.bright = write_image(root / "bright.dcm", BRIGHT)
         self.dark = write_image(root / "dark.dcm", DARK)
 
-    def run(self, *args: str | Path) -> subprocess.CompletedProcess:
+    def run(self, *args: str | Path, check: bool = True) -> subprocess.CompletedProcess:
         result = subprocess.run(
             [str(a) for a in args], capture_output=True, text=True, timeout=60, cwd=self.root
         )
-        assert result.returncode == 0, result.stdout + result.stderr
+        if check:
+            assert result.returncode == 0, result.stdout + result.stderr
         return result
 
     def print_job(
-        self, columns: int, rows: int, images: list[Path], *options: str
+        self, columns: int, rows: int, images: list[Path], *options: str, check: bool = True
     ) -> subprocess.CompletedProcess:
         """Render the images with dcmpsprt, then send the job with dcmprscu."""
         database = self.root / "database"
@@ -108,7 +110,9 @@ class Dcmtk:
         layout = ["--layout", str(columns), str(rows)]
         self.run(DCMPSPRT, "-c", self.config, "-p", "DICOMPRINT", *layout, *images)
         (stored_print,) = set(database.glob("SP_*.dcm")) - before
-        return self.run(DCMPRSCU, "-c", self.config, "-p", "DICOMPRINT", *options, stored_print)
+        return self.run(
+            DCMPRSCU, "-c", self.config, "-p", "DICOMPRINT", *options, stored_print, check=check
+        )
 
 
 @pytest.fixture
@@ -185,3 +189,20 @@ def test_echoscu(server):
         timeout=30,
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_a_failed_print_does_not_trouble_dcmprscus_release(tmp_path, caplog):
+    """The printer turns to FAILURE during the N-ACTION; its N-EVENT-REPORT must not
+    cross the A-RELEASE-RQ that dcmprscu sends right after the failure response."""
+    backend = FlakyBackend(OSError("queue stopped"))
+    with running_server(tmp_path, backend=backend) as server:
+        dcmtk = Dcmtk(tmp_path / "dcmtk", server.address[1])
+        for _ in range(3):
+            result = dcmtk.print_job(1, 1, [dcmtk.bright], check=False)
+            errors = [line for line in result.stderr.splitlines() if line.startswith("E:")]
+            # The print failed, and that is all that went wrong (no "release ... failed").
+            assert errors == ["E: spooler: printer communication failed, unable to print"], (
+                result.stderr
+            )
+        assert server.printer.PrinterStatus == "FAILURE"
+    assert "ConnectionResetError" not in caplog.text

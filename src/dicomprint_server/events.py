@@ -10,7 +10,12 @@ that request is never answered.
 Instead each association gets an :class:`EventOutbox`. Posting only queues
 the event (any thread, e.g. whoever calls ``Printer.set_status``); the
 association's own reactor thread sends it between two DIMSE messages, so it
-never interleaves with a response. The outbox hooks the association's
+never interleaves with a response. An event that the association's own
+request caused (its print failed, so the printer turned to FAILURE) waits
+:data:`HOLD_OFF` seconds: it is posted just before that request's response,
+and an SCU that releases right after the response (DCMTK's ``dcmprscu``)
+would otherwise get the event where it waits for the A-RELEASE-RP, and call
+the release failed. The outbox hooks the association's
 ``dimse.get_msg``, which the reactor polls about every millisecond, and
 takes the SCU's N-EVENT-REPORT responses off the queue itself (they would
 otherwise be logged by pynetdicom as unexpected messages).
@@ -22,6 +27,7 @@ import collections
 import itertools
 import logging
 import threading
+import time
 from io import BytesIO
 from typing import Any
 
@@ -39,6 +45,8 @@ EVENT_CONTEXTS = (
     uids.BasicGrayscalePrintManagementMeta,
     uids.BasicColorPrintManagementMeta,
 )
+#: Seconds an event caused by the association's own request waits (see above).
+HOLD_OFF = 0.2
 #: Events kept for an SCU that does not read them; the oldest are dropped.
 MAX_QUEUED = 16
 #: Sent events whose answers are still recognised; beyond, the oldest is
@@ -62,7 +70,10 @@ class EventOutbox:
         self.assoc = assoc
         self.context = context
         self.label = label
-        self._queue: collections.deque[tuple[int, Dataset]] = collections.deque(maxlen=MAX_QUEUED)
+        # (event type, information, monotonic time before which it is not sent)
+        self._queue: collections.deque[tuple[int, Dataset, float]] = collections.deque(
+            maxlen=MAX_QUEUED
+        )
         self._lock = threading.Lock()
         self._message_ids = itertools.count(1)
         self._outstanding: dict[int, None] = {}  # Message IDs, oldest first
@@ -72,8 +83,10 @@ class EventOutbox:
 
     def post(self, event_type: int, dataset: Dataset) -> None:
         """Queue an event; the reactor thread sends it."""
+        own = threading.current_thread() is self.assoc  # posted while handling a request
+        not_before = time.monotonic() + HOLD_OFF if own else 0.0
         with self._lock:
-            self._queue.append((event_type, dataset))
+            self._queue.append((event_type, dataset, not_before))
 
     def _reactor_get_msg(self, block: bool = False) -> Any:
         if self._queue and threading.current_thread() is self.assoc:
@@ -89,9 +102,9 @@ class EventOutbox:
     def _flush(self) -> None:
         while self.assoc.is_established:
             with self._lock:
-                if not self._queue:
-                    return
-                event_type, dataset = self._queue.popleft()
+                if not self._queue or time.monotonic() < self._queue[0][2]:
+                    return  # later events wait behind it: they stay in order
+                event_type, dataset, _ = self._queue.popleft()
             self._send(event_type, dataset)
 
     def _send(self, event_type: int, dataset: Dataset) -> None:
