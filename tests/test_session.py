@@ -287,6 +287,17 @@ def test_display_formats(driver, display_format, expected):
     assert status_of(driver.create_film_box, display_format) == expected
 
 
+def test_messages_quote_values_with_each_backslash_once(driver):
+    with pytest.raises(PrintError) as info:
+        driver.create_film_box("STANDARD\\11,1")
+    backslash = chr(92)
+    assert f"'STANDARD{backslash}11,1' exceeds 10 columns" in info.value.comment
+    assert backslash * 2 not in info.value.comment
+    with pytest.raises(PrintError) as info:
+        driver.create_film_box("STANDARD\\1,1", MagnificationType="SQUARE\nROOT")
+    assert "'SQUARE\\nROOT'" in info.value.comment  # what does not print stays escaped
+
+
 def test_custom_display_format_defined_by_the_profile():
     d = lenient_driver(custom_formats={"CUSTOM\\1": "STANDARD\\1,2"})
     reply = d.create_film_box("CUSTOM\\1")

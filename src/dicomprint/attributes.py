@@ -26,7 +26,7 @@ from pydicom.tag import Tag
 
 from .profile import PrinterProfile
 from .status import PrintError, Status
-from .values import Parser
+from .values import Parser, quoted
 
 log = logging.getLogger(__name__)
 
@@ -136,7 +136,9 @@ def parse_attributes(dataset: Dataset, rules: Sequence[Rule], profile: PrinterPr
                 if profile.strict or rule.default is None:
                     raise PrintError(Status.INVALID_ATTRIBUTE_VALUE, f"{name}: {exc}") from exc
                 value = rule.default(profile)
-                parsed.warn(Status.ATTRIBUTE_VALUE_OUT_OF_RANGE, f"{name}: {exc}; using {value!r}")
+                parsed.warn(
+                    Status.ATTRIBUTE_VALUE_OUT_OF_RANGE, f"{name}: {exc}; using {quoted(value)}"
+                )
         parsed.values[rule.attribute] = value
     for rule in rules:
         if rule.mandatory and rule.attribute not in parsed.values:
@@ -157,7 +159,7 @@ def supported_in(option: Callable[[PrinterProfile], Iterable[Any]]) -> Check:
 
     def check(value: Any, profile: PrinterProfile, warnings: list[Status]) -> Any:
         if value not in option(profile):
-            raise UnsupportedValueError(f"{value!r} is not supported by this printer")
+            raise UnsupportedValueError(f"{quoted(value)} is not supported by this printer")
         return value
 
     return check
@@ -183,7 +185,7 @@ def referenced_uid(sop_class_uids: Iterable[str]) -> Parser:
         if str(sop_class) not in classes:
             raise ValueError(f"references SOP class {sop_class}, expected {' or '.join(classes)}")
         if not is_valid_uid(str(instance)):
-            raise ValueError(f"{instance!r} is not a valid UID")
+            raise ValueError(f"{quoted(instance)} is not a valid UID")
         return str(instance)
 
     return parse

@@ -15,6 +15,7 @@ from .image_box import ImageBox
 from .layout import DisplayFormat
 from .profile import PrinterProfile
 from .status import Status
+from .values import quoted
 
 
 def _display_format(value: Any, profile: PrinterProfile, warnings: list[Status]) -> DisplayFormat:
@@ -26,13 +27,15 @@ def _display_format(value: Any, profile: PrinterProfile, warnings: list[Status])
 
 def _film_size(value: str, profile: PrinterProfile, warnings: list[Status]) -> str:
     if value not in FILM_SIZES_MM or value not in profile.film_sizes:
-        raise UnsupportedValueError(f"film size {value!r} is not supported by this printer")
+        raise UnsupportedValueError(f"film size {quoted(value)} is not supported by this printer")
     return value
 
 
 def _annotation_format(value: str, profile: PrinterProfile, warnings: list[Status]) -> str:
     if value not in profile.annotation_formats:
-        raise UnsupportedValueError(f"annotation display format {value!r} is not defined here")
+        raise UnsupportedValueError(
+            f"annotation display format {quoted(value)} is not defined here"
+        )
     return value
 
 

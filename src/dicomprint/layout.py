@@ -14,6 +14,8 @@ import re
 
 from attrs import frozen
 
+from .values import quoted
+
 _STANDARD = re.compile(r"^STANDARD\\(\d+),(\d+)$")
 _ROW_COL = re.compile(r"^(ROW|COL)\\(\d+(?:,\d+)*)$")
 _CUSTOM = re.compile(r"^CUSTOM\\(\d+)$")
@@ -58,16 +60,16 @@ class DisplayFormat:
         if match := _STANDARD.match(value):
             columns, rows = int(match[1]), int(match[2])
             if columns < 1 or rows < 1:
-                raise ValueError(f"STANDARD needs at least one column and row: {text!r}")
+                raise ValueError(f"STANDARD needs at least one column and row: {quoted(text)}")
             return cls("STANDARD", (columns, rows), value)
         if match := _ROW_COL.match(value):
             counts = tuple(int(n) for n in match[2].split(","))
             if min(counts) < 1:
-                raise ValueError(f"{match[1]} needs at least one box per line: {text!r}")
+                raise ValueError(f"{match[1]} needs at least one box per line: {quoted(text)}")
             return cls(match[1], counts, value)
         if value in ("SLIDE", "SUPERSLIDE") or _CUSTOM.match(value):
             return cls(value.split("\\")[0], (), value)
-        raise ValueError(f"not an Image Display Format: {text!r}")
+        raise ValueError(f"not an Image Display Format: {quoted(text)}")
 
     @property
     def box_count(self) -> int:
@@ -101,7 +103,7 @@ class DisplayFormat:
         cells never overlap and leave no stray pixels at the edges.
         """
         if self.kind not in ("STANDARD", "ROW", "COL"):
-            raise ValueError(f"{self.text!r} has no geometry of its own")
+            raise ValueError(f"{quoted(self.text)} has no geometry of its own")
         along_rows = self.kind != "COL"
         lines = self.lines
         outer = area.height if along_rows else area.width

@@ -28,6 +28,7 @@ from attrs import field, frozen
 
 from .gsdf import DisplayScale, HardcopyModel
 from .presentation_lut import PresentationLUT
+from .values import quoted
 
 
 def input_values(bits_stored: int, invert: bool) -> np.ndarray:
@@ -57,7 +58,7 @@ def p_values(
         return v_max - values, v_max
     if shape == "IDENTITY":
         return values, v_max
-    raise ValueError(f"Presentation LUT Shape {shape!r} does not give P-values")
+    raise ValueError(f"Presentation LUT Shape {quoted(shape)} does not give P-values")
 
 
 def densities(

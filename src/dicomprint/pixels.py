@@ -19,7 +19,7 @@ from pydicom.sequence import Sequence as DicomSequence
 
 from .profile import PrinterProfile
 from .status import PrintError, Status
-from .values import pixel_aspect_ratio
+from .values import pixel_aspect_ratio, quoted
 
 _GRAYSCALE_PHOTOMETRIC = ("MONOCHROME1", "MONOCHROME2")
 
@@ -62,7 +62,9 @@ def _item_int(item: Any, keyword: str) -> int:
     except Exception as exc:
         raise PrintError(Status.INVALID_ATTRIBUTE_VALUE, f"{keyword}: {exc}") from exc
     if isinstance(value, bool) or not isinstance(value, int):
-        raise PrintError(Status.INVALID_ATTRIBUTE_VALUE, f"{keyword}: {value!r} is not a number")
+        raise PrintError(
+            Status.INVALID_ATTRIBUTE_VALUE, f"{keyword}: {quoted(value)} is not a number"
+        )
     return int(value)
 
 

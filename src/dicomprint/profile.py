@@ -21,6 +21,7 @@ from attrs import field, frozen
 
 from .film_sizes import FILM_SIZES_MM
 from .layout import DisplayFormat
+from .values import quoted
 
 MAGNIFICATION_TYPES = ("REPLICATE", "BILINEAR", "CUBIC", "NONE")
 PRESENTATION_LUT_SHAPES = ("IDENTITY", "LIN OD", "INVERSE")
@@ -141,7 +142,7 @@ class PrinterProfile:
         elif requested.text in self.custom_formats:
             layout = DisplayFormat.parse(self.custom_formats[requested.text])
         else:
-            raise ValueError(f"{requested.text!r} is not defined by this printer")
+            raise ValueError(f"{quoted(requested.text)} is not defined by this printer")
         lines = layout.lines
         per_line, line_count = (
             (self.max_rows, self.max_columns)
@@ -150,7 +151,8 @@ class PrinterProfile:
         )
         if len(lines) > line_count or max(lines) > per_line:
             raise ValueError(
-                f"{requested.text!r} exceeds {self.max_columns} columns x {self.max_rows} rows"
+                f"{quoted(requested.text)} exceeds {self.max_columns} columns"
+                f" x {self.max_rows} rows"
             )
         return DisplayFormat(layout.kind, layout.counts, requested.text)
 

@@ -33,6 +33,7 @@ from .placement import image_fit
 from .presentation_lut import PresentationLUT
 from .printer import Printer
 from .status import PrintError, Status, first_warning
+from .values import quoted
 
 log = logging.getLogger(__name__)
 
@@ -199,7 +200,9 @@ class PrintSession:
         if not requested:
             return uids.new_uid()
         if not uids.is_valid_uid(requested):
-            raise PrintError(Status.INVALID_ARGUMENT_VALUE, f"{requested!r} is not a valid UID")
+            raise PrintError(
+                Status.INVALID_ARGUMENT_VALUE, f"{quoted(requested)} is not a valid UID"
+            )
         if requested in self._instance_uids():
             raise PrintError(Status.DUPLICATE_SOP_INSTANCE, requested)
         return requested

@@ -13,6 +13,19 @@ from typing import Any
 
 Parser = Callable[[Any], Any]
 
+
+def quoted(value: Any) -> str:
+    """``value`` for a message, as repr() shows it but with each backslash once.
+
+    DICOM separates values with a backslash (``STANDARD\\2,2``); repr()
+    doubles it in every log line and Error Comment. Other characters that
+    do not print are still escaped.
+    """
+    if not isinstance(value, str):
+        return repr(value)
+    return "'" + "".join(c if c.isprintable() else repr(c)[1:-1] for c in value) + "'"
+
+
 _MAX_LENGTH = {"CS": 16, "SH": 16, "LO": 64, "ST": 1024, "AE": 16}
 
 
@@ -28,7 +41,7 @@ def _text(value: Any, vr: str) -> str:
     if len(text) > _MAX_LENGTH[vr]:
         raise ValueError(f"longer than {_MAX_LENGTH[vr]} characters")
     if vr == "CS" and any(not (c.isupper() or c.isdigit() or c in " _") for c in text):
-        raise ValueError(f"{text!r} is not a code string")
+        raise ValueError(f"{quoted(text)} is not a code string")
     return text
 
 
@@ -54,7 +67,7 @@ def enumerated(*allowed: str) -> Parser:
     def parse(value: Any) -> str:
         text = code_string(value)
         if text not in allowed:
-            raise ValueError(f"{text!r} is not one of {', '.join(allowed)}")
+            raise ValueError(f"{quoted(text)} is not one of {', '.join(allowed)}")
         return text
 
     return parse
@@ -69,7 +82,7 @@ def integer_string(low: int, high: int = 2**31 - 1) -> Parser:
         try:
             number = int(str(value).strip())
         except ValueError as exc:
-            raise ValueError(f"{value!r} is not an integer") from exc
+            raise ValueError(f"{quoted(value)} is not an integer") from exc
         if not low <= number <= high:
             raise ValueError(f"{number} is outside {low}..{high}")
         return number
@@ -79,7 +92,7 @@ def integer_string(low: int, high: int = 2**31 - 1) -> Parser:
 
 def unsigned_short(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError(f"{value!r} is not an unsigned short")
+        raise ValueError(f"{quoted(value)} is not an unsigned short")
     if not 0 <= value <= 0xFFFF:
         raise ValueError(f"{value} is outside 0..65535")
     return int(value)
@@ -96,7 +109,7 @@ def positive_decimal(value: Any) -> float:
     try:
         number = float(value)
     except (TypeError, ValueError) as exc:
-        raise ValueError(f"{value!r} is not a decimal string") from exc
+        raise ValueError(f"{quoted(value)} is not a decimal string") from exc
     if not 0 < number < 1e6:
         raise ValueError(f"{number} is not a positive size in mm")
     return number
@@ -109,7 +122,7 @@ def density(value: Any) -> str:
         return text
     if text.isdigit() and int(text) <= 10000:
         return str(int(text))
-    raise ValueError(f"{text!r} is not BLACK, WHITE or a density in hundredths of OD")
+    raise ValueError(f"{quoted(text)} is not BLACK, WHITE or a density in hundredths of OD")
 
 
 def film_destination(value: Any) -> str:
@@ -118,7 +131,7 @@ def film_destination(value: Any) -> str:
         return text
     if text.startswith("BIN_") and text[4:].isdigit() and text[4] != "0":
         return text
-    raise ValueError(f"{text!r} is not MAGAZINE, PROCESSOR or BIN_i")
+    raise ValueError(f"{quoted(text)} is not MAGAZINE, PROCESSOR or BIN_i")
 
 
 def pixel_aspect_ratio(value: Any) -> tuple[int, int]:
@@ -126,6 +139,6 @@ def pixel_aspect_ratio(value: Any) -> tuple[int, int]:
     if items is None and isinstance(value, str):
         items = value.split("\\")
     if not items or len(items) != 2:
-        raise ValueError(f"{value!r} is not a ratio of two integers")
+        raise ValueError(f"{quoted(value)} is not a ratio of two integers")
     ratio = tuple(integer_string(1)(item) for item in items)
     return ratio[0], ratio[1]
