@@ -53,7 +53,7 @@ class Scu:
         )
         assert self.assoc.is_established
 
-    def _event(self, sop_class: str, event_type: int, info: Dataset) -> None:
+    def _event(self, sop_class: str, instance: str, event_type: int, info: Dataset) -> None:
         with self._arrived:
             self.events.append((event_type, info))
             self._arrived.notify_all()

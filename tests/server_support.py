@@ -107,7 +107,7 @@ class PrintClient:
     def _received(self, event: Any) -> None:
         self.last_command = event.message.command_set
 
-    def _event_report(self, sop_class: str, event_type: int, info: Dataset) -> None:
+    def _event_report(self, sop_class: str, instance: str, event_type: int, info: Dataset) -> None:
         with self.event_arrived:
             self.events.append((event_type, info))
             self.event_arrived.notify_all()

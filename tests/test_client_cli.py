@@ -110,11 +110,15 @@ def test_print_a_folder(tmp_path, folder, capsys):
 def test_session_print(tmp_path, folder, capsys):
     printer = RecordingPrinter()
     with running_server(tmp_path, backend=printer, render=no_render) as server:
-        code = run("print", *peer(server), "--session-print", str(folder / "im1.dcm"), str(folder))
+        options = ["--session-print", "--wait-for-print-jobs", "10"]
+        code = run("print", *peer(server), *options, str(folder / "im1.dcm"), str(folder))
     assert code == 0
     (job,) = printer.jobs
     assert len(job.films) == 6  # im1 named twice
-    assert capsys.readouterr().out.count("(film session N-ACTION)") == 6
+    out = capsys.readouterr().out
+    assert out.count("(film session N-ACTION)") == 6
+    assert f"print job {job.job_id}: DONE\n" in out  # reported by the printer in time
+    assert "warning" not in out
 
 
 def test_printer_failure_exits_with_the_status(tmp_path, folder, capsys):

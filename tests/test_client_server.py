@@ -6,6 +6,7 @@ the server received: film boxes, image box positions, pixels, copies.
 
 from __future__ import annotations
 
+import attrs
 import numpy as np
 import pytest
 from pydicom import Dataset
@@ -13,6 +14,7 @@ from pydicom import Dataset
 from client_support import RecordingPrinter, no_render
 from dicomprint import PrinterProfile, Status, uids
 from dicomprint.prepare import prepare_image
+from dicomprint.print_job import PrintJobInstance
 from dicomprint_server.client import PrintClient, PrintClientError
 from dicomprint_server.scp import status_dataset
 from fault_support import FlakyBackend
@@ -373,6 +375,52 @@ def test_a_printer_without_annotation_boxes_prints_without_them(tmp_path, printe
     assert [w.meaning for w in client.warnings] == [
         "Basic Annotation Box not accepted; no annotations"
     ]
+
+
+def test_print_jobs_are_waited_for_until_done(tmp_path, printer):
+    with running_server(tmp_path, backend=printer, render=no_render) as server:
+        with connect(server, wait_for_print_jobs=WAIT) as client:
+            client.print_image(flat(1))
+            client.print_image(flat(2))
+    jobs = [report.print_job_uid for report in client.films]
+    assert jobs == [job.job_id for job in printer.jobs]  # the server's job UIDs
+    assert client.print_jobs == {uid: "DONE" for uid in jobs}
+    done = [(e.instance_uid, e.name) for e in client.events if e.sop_class == uids.PrintJob]
+    assert done == [(uid, "DONE") for uid in jobs]
+    assert client.warnings == []
+
+
+def test_a_print_job_that_fails_after_the_n_action_raises_at_close(tmp_path, printer, monkeypatch):
+    # A printer whose queue fails the job after answering the N-ACTION.
+    original = PrintJobInstance.done
+
+    def failed(job, printer_name):
+        return attrs.evolve(
+            original(job, printer_name), ExecutionStatus="FAILURE", ExecutionStatusInfo="FILM JAM"
+        )
+
+    monkeypatch.setattr(PrintJobInstance, "done", staticmethod(failed))
+    with running_server(tmp_path, backend=printer, render=no_render) as server:
+        with pytest.raises(PrintClientError, match=r"print job\(s\) failed: .* \(FILM JAM\)"):
+            with connect(server, wait_for_print_jobs=WAIT) as client:
+                client.print_image(flat(1))
+        assert wait_until(lambda: server.scp.open_associations == 0)  # cleaned up, released
+    assert ("N-EVENT-REPORT Print Job SOP Class", "FAILURE", "FILM JAM") in [
+        (w.operation, w.meaning, w.comment) for w in client.warnings
+    ]
+
+
+def test_without_an_event_the_print_job_is_asked_for(tmp_path, printer):
+    def silent(server):  # references its jobs but sends no events
+        server.scp._announce_print_jobs = lambda assoc, reply: None
+
+    with running_server(tmp_path, backend=printer, render=no_render, before_start=silent) as s:
+        host, port = s.address
+        client = PrintClient(host, port, "PRINTSCP", timeout=2, wait_for_print_jobs=WAIT)
+        with client:
+            client.print_image(flat(1))
+    assert list(client.print_jobs.values()) == ["DONE"]  # from the N-GET
+    assert client.events == [] and client.warnings == []
 
 
 def test_large_images_are_reduced(tmp_path, printer):

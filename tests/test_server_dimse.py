@@ -585,6 +585,49 @@ def test_verification_only_association_gets_no_events(server):
         server.printer.set_status("NORMAL")
 
 
+# -- Print Job ------------------------------------------------------------------------
+
+
+def test_print_job_reference_status_and_done_event(server, filmbox):
+    with PrintClient(server.address, (GRAY, uids.PrintJob), calling="CT_SCANNER") as client:
+        _, box_uid, boxes, _ = start_film(client, session_attrs={"FilmSessionLabel": "CHEST"})
+        image = image_box_request(1, grayscale_item(gray(BRIGHT)))
+        assert client.set(uids.BasicGrayscaleImageBox, boxes[0], image)[0] == 0x0000
+        status, reply = client.assoc.send_n_action(
+            None, 1, uids.BasicFilmBox, box_uid, meta_uid=GRAY
+        )
+        assert status.Status == 0x0000
+        (reference,) = reply.ReferencedPrintJobSequencePullStoredPrint
+        assert reference.ReferencedSOPClassUID == uids.PrintJob
+        job_uid = reference.ReferencedSOPInstanceUID
+        # N-GET on the Print Job context, before the event is answered.
+        status, job = client.get(uids.PrintJob, job_uid, meta=None)
+        assert status == 0x0000
+        assert (job.ExecutionStatus, job.ExecutionStatusInfo, job.Originator) == (
+            "DONE",
+            "NORMAL",
+            "CT_SCANNER",
+        )
+        ((event_type, info),) = client.wait_for_events(1)
+        assert event_type == 3  # Done
+        assert (info.ExecutionStatusInfo, info.FilmSessionLabel) == ("NORMAL", "CHEST")
+        # The SCU has answered the Done event: the job is gone.
+        assert wait_until(lambda: client.get(uids.PrintJob, job_uid, meta=None)[0] == 0x0112)
+    assert len(output_files(filmbox / "CT_SCANNER")) == 1
+
+
+def test_without_the_print_job_class_no_job_is_referenced(server):
+    with PrintClient(server.address) as client:
+        _, box_uid, _, _ = start_film(client)
+        status, reply = client.assoc.send_n_action(
+            None, 1, uids.BasicFilmBox, box_uid, meta_uid=GRAY
+        )
+        assert status.Status == Status.FILM_BOX_EMPTY_PAGE
+        assert not reply  # no Referenced Print Job Sequence, no data set
+        time.sleep(0.5)  # longer than an event waits before it is sent
+        assert client.events == []
+
+
 # -- Errors over the wire ------------------------------------------------------------
 
 

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from pydicom import Dataset
 from pydicom.sequence import Sequence
+from pydicom.tag import Tag
 
 from dicomprint import Printer, PrinterProfile, PrintError, PrintSession, Status, uids
 from dicomprint.budget import PixelBudget
@@ -743,6 +744,63 @@ def test_printer_status_changes_reach_listeners():
     assert (reply.dataset.PrinterStatus, reply.dataset.PrinterStatusInfo) == ("FAILURE", "FILM JAM")
     with pytest.raises(ValueError):
         printer.set_status("BROKEN")
+
+
+# -- Print Job -------------------------------------------------------------------------------
+
+
+def printed_job(**session_attributes):
+    d = Driver(print_job=True, calling_ae_title="CT_ROOM_1 ")
+    d.create_session(**session_attributes)
+    d.create_film_box()
+    d.set_image(1, np.zeros((2, 2), np.uint8))
+    return d, d.print_film_box()
+
+
+def test_a_print_creates_a_print_job_that_is_done():
+    d, reply = printed_job(PrintPriority="HIGH", FilmSessionLabel="CHEST")
+    (reference,) = reply.dataset.ReferencedPrintJobSequencePullStoredPrint
+    assert reference.ReferencedSOPClassUID == uids.PrintJob
+    uid = reference.ReferencedSOPInstanceUID
+    assert uid == d.jobs[0].job_id  # the job the backend printed
+    everything = d.session.n_get(uids.PrintJob, uid, []).dataset
+    created = d.jobs[0].created.astimezone()
+    assert (everything.ExecutionStatus, everything.ExecutionStatusInfo) == ("DONE", "NORMAL")
+    assert everything.PrintPriority == "HIGH"
+    assert everything.CreationDate == created.strftime("%Y%m%d")
+    assert everything.CreationTime == created.strftime("%H%M%S")
+    assert (everything.PrinterName, everything.Originator) == ("dicomprint", "CT_ROOM_1")
+    # Asked-for attributes only; ones the class does not have are left out.
+    some = d.session.n_get(uids.PrintJob, uid, [0x21000020, 0x00100010]).dataset
+    assert list(some.keys()) == [Tag(0x2100, 0x0020)]
+    event_type, info = d.session.print_jobs[uid].event_report()
+    assert event_type == 3  # Done
+    assert (info.ExecutionStatusInfo, info.FilmSessionLabel, info.PrinterName) == (
+        "NORMAL",
+        "CHEST",
+        "dicomprint",
+    )
+    # Once the SCU has answered that event the instance is gone.
+    d.session.forget_print_job(uid)
+    assert status_of(d.session.n_get, uids.PrintJob, uid, []) == Status.NO_SUCH_SOP_INSTANCE
+
+
+def test_film_session_printing_creates_a_print_job_too():
+    d = Driver(print_job=True)
+    d.create_session()
+    d.create_film_box()
+    reply = d.print_session()
+    assert reply.status == Status.FILM_SESSION_EMPTY_PAGE
+    (reference,) = reply.dataset.ReferencedPrintJobSequencePullStoredPrint
+    assert reference.ReferencedSOPInstanceUID in d.session.print_jobs
+
+
+def test_without_the_print_job_class_the_reply_has_no_data_set():
+    d = Driver()
+    d.create_session()
+    d.create_film_box()
+    assert d.print_film_box().dataset is None
+    assert d.session.print_jobs == {}
 
 
 # -- Limits shared between associations -------------------------------------------------

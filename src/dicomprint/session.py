@@ -31,6 +31,7 @@ from .image_box import ImageBox
 from .job import FilmJob, PrintJob
 from .placement import image_fit
 from .presentation_lut import PresentationLUT
+from .print_job import PrintJobInstance
 from .printer import Printer
 from .status import PrintError, Status, first_warning
 from .values import quoted
@@ -88,6 +89,9 @@ class PrintSession:
 
     ``annotation`` and ``presentation_lut`` say whether those optional SOP
     classes were negotiated: they decide what the film box N-CREATE returns.
+    With ``print_job`` (the Print Job class negotiated) each successful
+    N-ACTION creates a :class:`~dicomprint.print_job.PrintJobInstance`, kept
+    in :attr:`print_jobs` and referenced by the N-ACTION reply.
     """
 
     ROUTES: dict[tuple[str, str], str] = {
@@ -100,6 +104,7 @@ class PrintSession:
         ("N-SET", uids.BasicColorImageBox): "set_image_box",
         ("N-SET", uids.BasicAnnotationBox): "set_annotation_box",
         ("N-GET", uids.Printer): "get_printer",
+        ("N-GET", uids.PrintJob): "get_print_job",
         ("N-ACTION", uids.BasicFilmSession): "print_film_session",
         ("N-ACTION", uids.BasicFilmBox): "print_film_box",
         ("N-DELETE", uids.BasicFilmSession): "delete_film_session",
@@ -114,6 +119,7 @@ class PrintSession:
         on_print: PrintCallback | None = None,
         annotation: bool = False,
         presentation_lut: bool = True,
+        print_job: bool = False,
         calling_ae_title: str = "",
         called_ae_title: str = "",
         budget: PixelBudget | None = None,
@@ -128,6 +134,9 @@ class PrintSession:
         self.called_ae_title = called_ae_title
         self.film_session: FilmSession | None = None
         self.presentation_luts: dict[str, PresentationLUT] = {}
+        self.print_job_negotiated = print_job
+        #: Print Job instances by UID, until :meth:`forget_print_job`.
+        self.print_jobs: dict[str, PrintJobInstance] = {}
         self.jobs_printed = 0
 
     # -- Generic entry points (what a DIMSE adapter calls) -----------------
@@ -268,10 +277,10 @@ class PrintSession:
             warnings.append(Status.FILM_SESSION_EMPTY_PAGE)
         if session.NumberOfCopies > 1 and not self.profile.collation:
             warnings.append(Status.FILM_SESSION_PRINTING_NOT_SUPPORTED)
-        result = self._print(session.film_boxes)
+        result, printed = self._print(session.film_boxes)
         if result is not None:
             warnings.append(result)
-        return _reply(warnings, [], None, uid)
+        return _reply(warnings, [], self._action_reply(printed), uid)
 
     def _session(self, uid: str) -> FilmSession:
         if self.film_session is None or self.film_session.SOPInstanceUID != uid:
@@ -361,10 +370,10 @@ class PrintSession:
     def print_film_box(self, uid: str) -> Reply:
         box = self._current_film_box(uid)
         warnings = [] if box.has_images else [Status.FILM_BOX_EMPTY_PAGE]
-        result = self._print([box])
+        result, printed = self._print([box])
         if result is not None:
             warnings.append(result)
-        return _reply(warnings, [], None, uid)
+        return _reply(warnings, [], self._action_reply(printed), uid)
 
     def delete_film_box(self, uid: str) -> Reply:
         box = self._current_film_box(uid)
@@ -508,9 +517,36 @@ class PrintSession:
             raise PrintError(Status.NO_SUCH_SOP_INSTANCE, f"no printer {uid}")
         return Reply(dataset=self.printer.attributes(tags), instance_uid=uid)
 
+    # -- Print Job -------------------------------------------------------------------
+
+    def get_print_job(self, uid: str, tags: list[int]) -> Reply:
+        job = self.print_jobs.get(uid)
+        if job is None:
+            raise PrintError(Status.NO_SUCH_SOP_INSTANCE, f"no print job {uid}")
+        return Reply(dataset=job.attributes(tags), instance_uid=uid)
+
+    def forget_print_job(self, uid: str) -> None:
+        """The SCU has answered the job's final event: the instance goes (PS3.4 H.4.4)."""
+        self.print_jobs.pop(uid, None)
+
+    def _action_reply(self, job: PrintJob) -> Dataset | None:
+        """The N-ACTION reply: the Print Job it created, when the class was negotiated."""
+        if not self.print_job_negotiated:
+            return None
+        instance = PrintJobInstance.done(job, self.profile.identity.PrinterName)
+        self.print_jobs[instance.SOPInstanceUID] = instance
+        reply = Dataset()
+        # (2100,0500): PS3.4 H.4.1.2.4 uses it here, though PS3.6 lists it as
+        # retired (pydicom's keyword names its Pull Stored Print use).
+        reply.ReferencedPrintJobSequencePullStoredPrint = referenced_sequence(
+            (uids.PrintJob, instance.SOPInstanceUID)
+        )
+        return reply
+
     # -- Printing ------------------------------------------------------------------
 
-    def _print(self, boxes: list[FilmBox]) -> Status | None:
+    def _print(self, boxes: list[FilmBox]) -> tuple[Status | None, PrintJob]:
+        """Hand the boxes to ``on_print``: (its warning or None, the job printed)."""
         session = self.film_session
         assert session is not None
         job = PrintJob(
@@ -532,4 +568,4 @@ class PrintSession:
         for box in boxes:
             box.printed = True
         self.jobs_printed += 1
-        return result
+        return result, job

@@ -29,6 +29,7 @@ import copy
 import logging
 import ssl
 import threading
+import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -70,6 +71,13 @@ PRINT_LEVELS = ("film_box", "film_session")
 _ACTION_NOT_SUPPORTED = {Status.UNRECOGNIZED_OPERATION, Status.NO_SUCH_ACTION_TYPE}
 _PRINTER_STATUS_TAGS = [Tag(0x2110, 0x0010), Tag(0x2110, 0x0020)]
 _REFERENCED_PRINT_JOB_SEQUENCE = Tag(0x2100, 0x0500)
+_PRINT_JOB_STATUS_TAGS = [Tag(0x2100, 0x0020), Tag(0x2100, 0x0030)]
+#: Execution Statuses after which a print job changes no more.
+_JOB_ENDS = ("DONE", "FAILURE")
+#: The status of a print job the printer no longer knows (N-GET 0x0112).
+_JOB_GONE = "GONE"
+#: Seconds without news of a print job after which the client asks (N-GET).
+_JOB_POLL = 5.0
 
 
 class _Film:
@@ -185,6 +193,14 @@ class PrintClient:
     ID the Basic Annotation Box class is proposed; a printer that does not
     accept it prints without annotations, with a warning.
 
+    ``wait_for_print_jobs``: seconds to wait at close until each print job
+    the printer created is DONE or FAILURE (0, the default: the Print Job
+    class is not proposed). The client follows the jobs' N-EVENT-REPORTs
+    and, after a few quiet seconds, asks with N-GET (which also keeps the
+    association from timing out). A job that FAILED raises
+    :class:`PrintClientError` at close; one still unfinished is a warning.
+    ``print_jobs`` maps each job's UID to its last known Execution Status.
+
     ``bits``: 12 or 8 bit grayscale P-values; a printer that refuses
     12-bit images (0x0106) gets 8-bit ones from then on, with a warning.
     ``max_image_size``: images with more rows or columns are reduced.
@@ -218,6 +234,7 @@ class PrintClient:
         copies: int | None = None,
         presentation_lut: str | Dataset | None = None,
         annotations: Mapping[int, str] | None = None,
+        wait_for_print_jobs: float = 0,
         print_level: str = "film_box",
         bits: int = 12,
         max_image_size: int | None = DEFAULT_MAX_IMAGE_SIZE,
@@ -245,6 +262,7 @@ class PrintClient:
         self.image_box: dict[str | int, Any] = dict(image_box or {})
         self.presentation_lut = presentation_lut
         self.annotations = _annotations(annotations)
+        self.wait_for_print_jobs = wait_for_print_jobs
         self.print_level = print_level
         self.bits = bits
         self.max_image_size = max_image_size
@@ -261,6 +279,9 @@ class PrintClient:
         self.events: list[PrinterEvent] = []
         #: Films printed so far.
         self.films: list[FilmReport] = []
+        #: Print Job UID -> its last known Execution Status ("" until known, "GONE"
+        #: when the printer no longer knew it).
+        self.print_jobs: dict[str, str] = {}
         #: The printer's answers to the film session N-CREATE and N-GET.
         self.film_session_reply = Dataset()
         self.printer_reply = Dataset()
@@ -271,6 +292,7 @@ class PrintClient:
         self._pending: list[_Film] = []  # film_session level: filled, not printed
         self._film_action_class = uids.BasicFilmBox
         self._lock = threading.Lock()  # warnings and events arrive on pynetdicom's threads
+        self._job_news = threading.Condition(self._lock)
 
     @property
     def meta_sop_class(self) -> str:
@@ -299,6 +321,8 @@ class PrintClient:
         optional = [uids.PresentationLUT] if self.presentation_lut is not None else []
         if self._annotated:
             optional.append(uids.BasicAnnotationBox)
+        if self.wait_for_print_jobs:
+            optional.append(uids.PrintJob)
         self._assoc = PrintAssociation(
             self.host,
             self.port,
@@ -343,6 +367,7 @@ class PrintClient:
         try:
             if print_pending and self.is_open:
                 self.flush()
+                self._await_print_jobs()
         finally:
             self._delete_created()
             self._release()
@@ -586,10 +611,58 @@ class PrintClient:
             if items and "ReferencedSOPInstanceUID" in items[0]:
                 job_uid = str(items[0].ReferencedSOPInstanceUID)
         report = FilmReport(len(self.films) + 1, film.filled, film.uid, level, status, job_uid)
+        if job_uid is not None:
+            with self._lock:
+                self.print_jobs.setdefault(job_uid, "")
         self.films.append(report)
         log.info("film %d printed (%d images, %s level)", report.number, film.filled, level)
         if self.on_film is not None:
             self.on_film(report)
+
+    def _await_print_jobs(self) -> None:
+        """Wait for every print job to end (see ``wait_for_print_jobs``); raise if one failed."""
+        if not self.wait_for_print_jobs or uids.PrintJob not in self._scu().accepted:
+            return
+        deadline = time.monotonic() + self.wait_for_print_jobs
+        ask_every = min(_JOB_POLL, self.timeout / 2)
+        while True:
+            with self._job_news:
+                self._job_news.wait_for(
+                    lambda: not self._unfinished_jobs(),
+                    max(0.0, min(ask_every, deadline - time.monotonic())),
+                )
+                unfinished = self._unfinished_jobs()
+            if not unfinished or time.monotonic() >= deadline:
+                break
+            for uid in unfinished:  # quiet for a while: ask
+                self._ask_print_job(uid)
+        for uid in unfinished:
+            state = self.print_jobs[uid] or "without news"
+            self._warn("Print Job", None, f"print job {uid} still {state}")
+        failed = [uid for uid, state in self.print_jobs.items() if state == "FAILURE"]
+        if failed:
+            infos = {e.instance_uid: e.status_info for e in self.events if e.name == "FAILURE"}
+            detail = "; ".join(f"{uid} ({infos.get(uid) or 'no detail'})" for uid in failed)
+            raise PrintClientError(f"print job(s) failed: {detail}", operation="Print Job")
+
+    def _unfinished_jobs(self) -> list[str]:
+        ended = (*_JOB_ENDS, _JOB_GONE)
+        return [uid for uid, state in self.print_jobs.items() if state not in ended]
+
+    def _ask_print_job(self, uid: str) -> None:
+        try:
+            reply = self._scu().n_get(uids.PrintJob, uid, _PRINT_JOB_STATUS_TAGS)
+        except PrintClientError as exc:
+            if exc.status is None:
+                raise
+            # Gone (0x0112): the printer ended the job, and its event was lost.
+            self._warn(exc.operation, exc.status, f"print job {uid} is gone", exc.comment)
+            state = _JOB_GONE
+        else:
+            state = str(reply.get("ExecutionStatus") or "")
+        with self._lock:
+            if self.print_jobs.get(uid) not in _JOB_ENDS:
+                self.print_jobs[uid] = state
 
     def _delete_created(self) -> None:
         """N-DELETE what this client created and still exists; failures become warnings."""
@@ -648,5 +721,9 @@ class PrintClient:
     def _record_event(self, event: PrinterEvent) -> None:
         with self._lock:
             self.events.append(event)
+            if event.sop_class == uids.PrintJob and event.instance_uid:
+                # An event may come before the N-ACTION response is handled.
+                self.print_jobs[event.instance_uid] = event.name
+                self._job_news.notify_all()
         if self.on_event is not None:
             self.on_event(event)

@@ -71,6 +71,8 @@ class PrinterEvent:
     sop_class: str
     event_type: int
     info: Dataset
+    #: The printer's or print job's SOP Instance UID.
+    instance_uid: str = ""
 
     @property
     def name(self) -> str:

@@ -47,9 +47,10 @@ EVENT_ORDER_WAIT = 2.0
 
 _N_EVENT_REPORT_RQ = 0x0100
 
-#: What :func:`requestor_guard` passes on: (Affected SOP Class UID,
-#: Event Type ID, Event Information; empty when absent or undecodable).
-EventReportCallback = Callable[[str, int, Dataset], None]
+#: What :func:`requestor_guard` passes on: (Affected SOP Class UID, Affected
+#: SOP Instance UID, Event Type ID, Event Information; empty when absent or
+#: undecodable).
+EventReportCallback = Callable[[str, str, int, Dataset], None]
 
 
 def requestor_guard(on_report: EventReportCallback | None = None) -> tuple[Any, Callable]:
@@ -194,7 +195,8 @@ def _answer_event_report(
         if on_report is None:
             log.info("%s reports event type %s", sop_class, request.EventTypeID)
         else:
-            on_report(sop_class, int(request.EventTypeID), info)
+            instance = str(request.AffectedSOPInstanceUID or "")
+            on_report(sop_class, instance, int(request.EventTypeID), info)
     except Exception:
         log.exception("handling an N-EVENT-REPORT of %s failed", sop_class)
         response.Status = 0x0110

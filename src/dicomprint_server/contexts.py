@@ -53,6 +53,7 @@ PRINT_SOP_CLASSES = (
     uids.Printer,
     uids.PresentationLUT,
     uids.BasicAnnotationBox,
+    uids.PrintJob,
 )
 
 #: PrintSCP's thirteen storage classes (store-to-film).

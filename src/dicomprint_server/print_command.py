@@ -100,6 +100,14 @@ def add_commands(subparsers: Any) -> None:
         help="reduce images with more rows or columns (default 4096)",
     )
     printing.add_argument(
+        "--wait-for-print-jobs",
+        type=float,
+        default=0,
+        metavar="SECONDS",
+        help="propose the Print Job class and wait up to SECONDS at the end until the "
+        "printer reports every job done (a failed job exits 1)",
+    )
+    printing.add_argument(
         "--no-status-check",
         action="store_true",
         help="do not ask the printer's status first (WARNING or FAILURE is reported, "
@@ -207,6 +215,7 @@ def run_print(args: argparse.Namespace) -> int:
             copies=args.copies,
             presentation_lut=args.presentation_lut,
             annotations=annotations,
+            wait_for_print_jobs=args.wait_for_print_jobs,
             print_level="film_session" if args.session_print else "film_box",
             bits=args.bits,
             max_image_size=args.max_size,
@@ -241,6 +250,8 @@ def run_print(args: argparse.Namespace) -> int:
     except PrintClientError as exc:
         print(f"dicomprint: {exc}", file=sys.stderr)
         return 1
+    for uid, state in client.print_jobs.items():
+        print(f"print job {uid}: {state or 'no news'}")
     summary = f"printed {printed} image(s) on {len(client.films)} film(s)"
     for count, what in (
         (skipped, "file(s) skipped"),

@@ -220,8 +220,8 @@ class PrintAssociation:
             with self._lock:
                 self._responses[int(command.MessageIDBeingRespondedTo)] = command
 
-    def _event_report(self, sop_class: str, event_type: int, info: Dataset) -> None:
-        report = PrinterEvent(sop_class, event_type, info)
+    def _event_report(self, sop_class: str, instance: str, event_type: int, info: Dataset) -> None:
+        report = PrinterEvent(sop_class, event_type, info, instance)
         if report.name in ("WARNING", "FAILURE"):
             self.warn(
                 f"N-EVENT-REPORT {UID(sop_class).name}", None, report.name, report.status_info

@@ -19,6 +19,7 @@ release or abort.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import logging
 import re
@@ -39,7 +40,7 @@ from dicomprint.session import PrintCallback
 from dicomprint.store import StoreToFilm
 
 from .access import rejection_text
-from .events import EventOutbox, event_context
+from .events import EventOutbox, event_contexts
 from .guard import bound_reads, guard
 from .routing import Route
 
@@ -244,6 +245,7 @@ class PrintSCP:
             on_print=route.on_print,
             annotation=uids.BasicAnnotationBox in accepted,
             presentation_lut=uids.PresentationLUT in accepted,
+            print_job=uids.PrintJob in accepted,
             calling_ae_title=calling,
             called_ae_title=called,
             budget=self.budget,
@@ -257,9 +259,10 @@ class PrintSCP:
             budget=self.budget,
         )
         state = AssociationState(session, store, label, accepted)
-        context = event_context(assoc)
-        if context is not None:
-            state.outbox = EventOutbox(assoc, context, label)
+        contexts = event_contexts(assoc)
+        if contexts:
+            state.outbox = EventOutbox(assoc, contexts, label)
+        if uids.Printer in contexts:
             outbox = state.outbox
 
             def announce(printer: Printer) -> None:
@@ -438,7 +441,29 @@ class PrintSCP:
             uid,
             lambda s: s.session.n_action(sop_class, uid, action),
         )
+        if reply is not None and reply.dataset is not None:
+            self._announce_print_jobs(event.assoc, reply.dataset)
         return status, reply.dataset if reply else None
+
+    def _announce_print_jobs(self, assoc: Any, action_reply: Dataset) -> None:
+        """Queue the Done event of each Print Job the N-ACTION created.
+
+        The session forgets a job once the SCU has answered its event.
+        """
+        state = self._state(assoc)
+        if state is None or state.outbox is None:
+            return
+        session = state.session
+        for item in action_reply.get("ReferencedPrintJobSequencePullStoredPrint") or []:
+            job = session.print_jobs.get(str(item.ReferencedSOPInstanceUID))
+            if job is None:
+                continue
+            state.outbox.post(
+                *job.event_report(),
+                sop_class=uids.PrintJob,
+                instance=job.SOPInstanceUID,
+                answered=functools.partial(session.forget_print_job, job.SOPInstanceUID),
+            )
 
     def _n_delete(self, event: Any) -> Dataset:
         request = event.request
