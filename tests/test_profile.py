@@ -59,6 +59,7 @@ max_rows = 5
 strict = true
 dpi_standard = 200
 color = false
+max_density = 300
 
 [custom_formats]
 "CUSTOM\\\\1" = "ROW\\\\1,2"
@@ -93,3 +94,18 @@ PrinterName = "LASER 1"
 def test_unknown_profile_keys_are_named(data, key):
     with pytest.raises(ValueError, match=key):
         PrinterProfile.from_mapping(data)
+
+
+def test_film_box_density_defaults_fit_the_printers_range():
+    # Not given: the defaults (0 and 150) move into the range.
+    profile = PrinterProfile.from_mapping({"min_density": 10, "max_density": 120})
+    assert (profile.film_box.MinDensity, profile.film_box.MaxDensity) == (10, 120)
+    assert PrinterProfile(min_density=20).film_box.MinDensity == 20
+    # A film printer's wider range keeps the default film as it was.
+    wide = PrinterProfile.from_mapping({"max_density": 300, "film_box": {"FilmSizeID": "A4"}})
+    assert (wide.film_box.MinDensity, wide.film_box.MaxDensity) == (0, 150)
+    # Given outside the range: the profile is wrong, and says so.
+    with pytest.raises(ValueError, match=r"must lie in min_density .. max_density \(0 .. 150\)"):
+        PrinterProfile.from_mapping({"film_box": {"MaxDensity": 300}})
+    with pytest.raises(ValueError, match="Min not above Max"):
+        PrinterProfile.from_mapping({"film_box": {"MinDensity": 100, "MaxDensity": 50}})
