@@ -27,7 +27,7 @@ from dicomprint_server.backends.dicom import DicomPrinter, DicomStoreError
 from dicomprint_server.cli import main
 from dicomprint_server.client import PrintClient, PrintClientError, echo
 from dicomprint_server.tls import TlsError, client_context, server_context
-from server_support import WAIT, output_files, wait_until
+from server_support import WAIT, output_files, serve_process, stop_process, wait_until
 from test_client_cli import write_image
 from tls_support import Pki, associate, configured_server, echo_ok, write_pem
 
@@ -389,3 +389,18 @@ def test_the_security_page_openssl_recipe_makes_working_certificates(tmp_path):
         # The certificate names printscp.example.org and 10.1.20.5, not 127.0.0.1.
         with pytest.raises(PrintClientError):
             echo(host, port, tls=tls, timeout=WAIT)
+
+
+def test_serve_takes_the_tls_files_on_the_command_line(tmp_path, pki):
+    files = ["--tls-cert", str(pki.server_cert), "--tls-key", str(pki.server_key)]
+    files += ["--tls-ca", str(pki.ca)]
+    process, port, lines = serve_process(tmp_path, "--host", "127.0.0.1", "--port", "0", *files)
+    try:
+        assert echo("127.0.0.1", port, tls=good_client(pki), timeout=WAIT) == 0
+        with pytest.raises(PrintClientError):  # no TLS: nothing is served
+            echo("127.0.0.1", port, timeout=WAIT)
+    finally:
+        stop_process(process)
+    # The key must match the certificate: a configuration error, exit 2.
+    wrong = ["--tls-cert", str(pki.server_cert), "--tls-key", str(pki.client_key)]
+    assert main(["serve", "--port", "0", *wrong, "--tls-ca", str(pki.ca)]) == 2

@@ -53,6 +53,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--log-level", type=str.upper, choices=LOG_LEVELS, help="logging level (INFO)"
     )
+    tls = serve.add_argument_group("DICOM over TLS (any of these turns [tls] on)")
+    tls.add_argument("--tls-cert", metavar="FILE", help="the server's certificate (PEM)")
+    tls.add_argument("--tls-key", metavar="FILE", help="its private key, if not in --tls-cert")
+    tls.add_argument("--tls-ca", metavar="FILE", help="the CAs that sign the clients' certificates")
     serve.set_defaults(run=run_serve)
 
     config = commands.add_parser("config", help="print the default configuration file")
@@ -84,7 +88,12 @@ def run_serve(args: argparse.Namespace) -> int:
         "max_associations": args.max_associations,
         "max_pdu": args.max_pdu,
         "log_level": args.log_level,
+        "tls_cert": args.tls_cert,
+        "tls_key": args.tls_key,
+        "tls_ca": args.tls_ca,
     }
+    if any((args.tls_cert, args.tls_key, args.tls_ca)):
+        overrides["tls"] = True
     try:
         config = load_config(args.config, overrides)
     except ConfigError as exc:

@@ -424,6 +424,10 @@ OVERRIDES = {
     "output": ("output", "directory"),
     "format": ("output", "format"),
     "dpi": ("profile", "dpi_standard"),
+    "tls": ("tls", "enabled"),
+    "tls_cert": ("tls", "certificate"),
+    "tls_key": ("tls", "private_key"),
+    "tls_ca": ("tls", "ca_certificates"),
 }
 
 _TABLES = ("server", "output", "store", "profile", "routing", "printers", "access", "tls")
