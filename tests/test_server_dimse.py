@@ -99,14 +99,14 @@ def test_print_and_storage_contexts_are_accepted(server):
                 ]
                 assert context.transfer_syntax[0] == syntax
     names = {abstract_syntax for abstract_syntax, _ in table}
-    # Verification + 9 print classes + 13 seed storage classes + 18 others
-    assert len(names) == 41
-    assert len(supported_contexts(other_storage_classes=False)) == 23
+    # Verification + 10 print classes + 13 seed storage classes + 18 others
+    assert len(names) == 42
+    assert len(supported_contexts(other_storage_classes=False)) == 24
     assert "1.2.840.10008.5.1.1.9" in names and "1.2.840.10008.5.1.9" not in names
 
 
 def test_unsupported_context_is_rejected_but_association_proceeds(server):
-    with PrintClient(server.address, (GRAY, uids.PrintJob)) as client:
+    with PrintClient(server.address, (GRAY, uids.PrinterConfigurationRetrieval)) as client:
         accepted = {cx.abstract_syntax for cx in client.assoc.accepted_contexts}
         assert accepted == {GRAY}
 
@@ -551,7 +551,7 @@ def test_a_slow_event_handler_holds_the_later_events_back(server, monkeypatch):
     lock = threading.Lock()
 
     class SlowClient(PrintClient):
-        def _event_report(self, sop_class, event_type, info):
+        def _event_report(self, sop_class, instance, event_type, info):
             with lock:
                 running[0] += 1
                 overlapped.append(running[0] > 1)
@@ -559,7 +559,7 @@ def test_a_slow_event_handler_holds_the_later_events_back(server, monkeypatch):
             handled.append(str(info.get("PrinterStatusInfo", "")))
             with lock:
                 running[0] -= 1
-            super()._event_report(sop_class, event_type, info)
+            super()._event_report(sop_class, instance, event_type, info)
 
     with SlowClient(server.address) as client:
         for step in range(5):
