@@ -6,6 +6,9 @@ the server received: film boxes, image box positions, pixels, copies.
 
 from __future__ import annotations
 
+import threading
+import time
+
 import attrs
 import numpy as np
 import pytest
@@ -421,6 +424,25 @@ def test_without_an_event_the_print_job_is_asked_for(tmp_path, printer):
             client.print_image(flat(1))
     assert list(client.print_jobs.values()) == ["DONE"]  # from the N-GET
     assert client.events == [] and client.warnings == []
+
+
+def test_an_abort_while_waiting_for_print_jobs_is_reported_at_once(tmp_path, printer):
+    def abort_instead(server):  # no Done event: the printer aborts half a second later
+        def announce(assoc, reply):
+            threading.Timer(0.5, assoc.abort).start()
+
+        server.scp._announce_print_jobs = announce
+
+    with running_server(
+        tmp_path, backend=printer, render=no_render, before_start=abort_instead
+    ) as server:
+        client = connect(server, wait_for_print_jobs=WAIT)
+        started = time.monotonic()
+        with pytest.raises(PrintClientError, match=r"ended before 1 print job\(s\) were done"):
+            with client:
+                client.print_image(flat(1))
+        assert time.monotonic() - started < WAIT / 2
+    assert not client.is_open
 
 
 def test_large_images_are_reduced(tmp_path, printer):

@@ -78,6 +78,8 @@ _JOB_ENDS = ("DONE", "FAILURE")
 _JOB_GONE = "GONE"
 #: Seconds without news of a print job after which the client asks (N-GET).
 _JOB_POLL = 5.0
+#: Seconds between checks that the association is still open while waiting.
+_JOB_WAIT_SLICE = 0.2
 
 
 class _Film:
@@ -625,20 +627,32 @@ class PrintClient:
             return
         deadline = time.monotonic() + self.wait_for_print_jobs
         ask_every = min(_JOB_POLL, self.timeout / 2)
+        next_ask = time.monotonic() + ask_every
         while True:
             with self._job_news:
+                # Short waits: an abort does not notify.
                 self._job_news.wait_for(
                     lambda: not self._unfinished_jobs(),
-                    max(0.0, min(ask_every, deadline - time.monotonic())),
+                    max(0.0, min(_JOB_WAIT_SLICE, deadline - time.monotonic())),
                 )
                 unfinished = self._unfinished_jobs()
-            if not unfinished or time.monotonic() >= deadline:
+            if not unfinished:
                 break
-            for uid in unfinished:  # quiet for a while: ask
-                self._ask_print_job(uid)
-        for uid in unfinished:
-            state = self.print_jobs[uid] or "without news"
-            self._warn("Print Job", None, f"print job {uid} still {state}")
+            if not self.is_open:
+                raise PrintClientError(
+                    f"the association ended before {len(unfinished)} print job(s) were done",
+                    operation="Print Job",
+                )
+            now = time.monotonic()
+            if now >= deadline:
+                for uid in unfinished:
+                    state = self.print_jobs[uid] or "without news"
+                    self._warn("Print Job", None, f"print job {uid} still {state}")
+                break
+            if now >= next_ask:  # quiet for a while: ask
+                for uid in unfinished:
+                    self._ask_print_job(uid)
+                next_ask = time.monotonic() + ask_every
         failed = [uid for uid, state in self.print_jobs.items() if state == "FAILURE"]
         if failed:
             infos = {e.instance_uid: e.status_info for e in self.events if e.name == "FAILURE"}
@@ -650,11 +664,15 @@ class PrintClient:
         return [uid for uid, state in self.print_jobs.items() if state not in ended]
 
     def _ask_print_job(self, uid: str) -> None:
+        if uid not in self._unfinished_jobs():  # its event came meanwhile
+            return
         try:
             reply = self._scu().n_get(uids.PrintJob, uid, _PRINT_JOB_STATUS_TAGS)
         except PrintClientError as exc:
             if exc.status is None:
                 raise
+            if uid not in self._unfinished_jobs():
+                return  # done, and deleted once we answered its event
             # Gone (0x0112): the printer ended the job, and its event was lost.
             self._warn(exc.operation, exc.status, f"print job {uid} is gone", exc.comment)
             state = _JOB_GONE
