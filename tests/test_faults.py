@@ -285,10 +285,10 @@ fail = "{offline}"
 
     process, port, lines = serve_process(tmp_path, "--config", str(config), "--port", "0", env=env)
     try:
+        command = f"cd {tmp_path} && dicomprint reprint --config {config}"
         expected = (
             f"1 failed job(s) of printer 'default' kept in {tmp_path / 'failed-jobs' / 'default'}:"
-            f" 'dicomprint reprint --config {config} --list' shows them,"
-            f" 'dicomprint reprint --config {config}' prints them again"
+            f" '{command} --list' shows them, '{command}' prints them again"
         )
         assert wait_for_line(lines, expected), "".join(lines)
     finally:
@@ -313,22 +313,26 @@ def test_the_logged_reprint_command_prints_where_serve_would_have(tmp_path):
     config.write_text(config_text(tmp_path))
     blocked = tmp_path / "films"
     blocked.write_text("a file where the output folder should be")
+    # Relative paths everywhere: the config's failed-jobs folder and --output.
+    config.write_text(config_text(tmp_path, failed_jobs="failed-jobs"))
     process, port, lines = serve_process(
-        tmp_path, "--config", str(config), "--port", "0", "--output", "films", "--format", "png"
+        tmp_path, "--config", "server.toml", "--port", "0", "--output", "films", "--format", "png"
     )
     try:
         with Scu(("127.0.0.1", port), "PRINTSCP") as scu:
             assert scu.print_film().Status == Status.PROCESSING_FAILURE
-        expected = f"dicomprint reprint --config {config} --output {blocked} --format png"
+        expected = (
+            f"cd {tmp_path} && dicomprint reprint --config server.toml --output films --format png"
+        )
         assert wait_for_line(lines, f"'{expected}' prints it again"), "".join(lines)
     finally:
         stop_process(process)
     blocked.unlink()  # the output folder is back
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
-    words = shlex.split(expected)
-    result = subprocess.run(
-        [sys.executable, "-m", "dicomprint_server", *words[1:]],
+    here = shlex.join([sys.executable, "-m", "dicomprint_server"])
+    result = subprocess.run(  # the logged command, as an operator pastes it
+        ["bash", "-c", expected.replace("dicomprint reprint", f"{here} reprint")],
         cwd=elsewhere,
         capture_output=True,
         text=True,

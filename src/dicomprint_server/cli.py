@@ -103,14 +103,8 @@ def run_serve(args: argparse.Namespace) -> int:
 
     from .server import PrintServer  # pynetdicom is imported only to serve
 
-    # Absolute paths: the command must work from any folder.
-    reprint = reprint_command(
-        {
-            "config": args.config and str(Path(args.config).absolute()),
-            "output": args.output and str(Path(args.output).absolute()),
-            "format": args.format,
-        }
-    )
+    options = {"config": args.config, "output": args.output, "format": args.format}
+    reprint = reprint_command(options, Path.cwd())
     try:
         server = PrintServer(config, reprint_command=reprint)
     except ConfigError as exc:  # a printer backend that cannot be built

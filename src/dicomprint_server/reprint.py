@@ -2,8 +2,9 @@
 
 The server keeps the rendered films of every job its backend could not print
 (:mod:`.failed_jobs`). This command reads the same configuration as
-``dicomprint serve`` (given the same ``--config``, ``--output`` and
-``--format``; :func:`command` spells it out for a server's log), hands each
+``dicomprint serve`` (run in the same folder with the same ``--config``,
+``--output`` and ``--format``; :func:`command` spells it out for a server's
+log), hands each
 kept job to its printer's backend (or to ``--printer``) and deletes it once
 that succeeds; a job that fails again stays, with the new error and attempt
 count in its ``job.json``.
@@ -122,16 +123,18 @@ def _print_within(backend: PrinterBackend, films, job, timeout: float) -> None:
 SHARED_OPTIONS = ("config", "output", "format")
 
 
-def command(options: Mapping[str, str | None]) -> str:
-    """The ``dicomprint reprint`` command for a server started with ``options``.
+def command(options: Mapping[str, str | None], folder: Path) -> str:
+    """The shell command that reprints for a server started in ``folder`` with ``options``.
 
-    ``options`` maps :data:`SHARED_OPTIONS` to their values (None: not given).
+    ``options`` maps :data:`SHARED_OPTIONS` to their values (None: not
+    given). The command changes to ``folder`` first: relative paths, in the
+    options and in the configuration file, mean what they meant to the server.
     """
     words = ["dicomprint", "reprint"]
     for name in SHARED_OPTIONS:
         if options.get(name) is not None:
             words += [f"--{name}", str(options[name])]
-    return shlex.join(words)
+    return f"cd {shlex.quote(str(folder))} && {shlex.join(words)}"
 
 
 def add_command(commands: argparse._SubParsersAction) -> None:
