@@ -182,6 +182,31 @@ def test_a_full_film_session_is_printed_and_the_next_films_make_a_new_batch(tmp_
     assert [(f.number, f.level) for f in client.films] == [(n, "film session") for n in range(1, 6)]
 
 
+def test_a_session_full_of_pixels_prints_and_the_film_starts_again(tmp_path, printer):
+    # Room for three 16x12 images of 12 bits: the fourth N-SET gets 0x0213.
+    profile = PrinterProfile(max_session_pixel_bytes=3 * 16 * 12 * 2)
+    layout = {"ImageDisplayFormat": "STANDARD\\1,2", "AnnotationDisplayFormatID": "BOTTOM"}
+    with running_server(tmp_path, profile=profile, backend=printer, render=no_render) as server:
+        with connect(
+            server, print_level="film_session", film_box=layout, annotations={1: "ALL"}
+        ) as client:
+            for value in (1, 2, 3, 4, 5):
+                texts = {1: "SECOND"} if value == 3 else None
+                client.print_image(flat(value), annotations=texts)
+    # The first film alone, then the second (sent again) and the third.
+    assert [len(job.films) for job in printer.jobs] == [1, 2]
+    films = [(0, 0), (1, 0), (1, 1)]
+    values = [[int(im.pixels[0, 0]) for im in printer.images(j, f).values()] for j, f in films]
+    assert values == [[16, 32], [48, 64], [80]]  # each image once, on its own film
+    texts = [
+        [b.TextString for b in printer.jobs[j].films[f].film_box.annotation_boxes]
+        for j, f in films
+    ]
+    assert texts == [["ALL"], ["SECOND"], ["ALL"]]  # the second film's own text came along
+    assert statuses(client) == [Status.RESOURCE_LIMITATION]
+    assert [f.number for f in client.films] == [1, 2, 3]
+
+
 def test_printer_without_film_session_printing_gets_film_boxes(tmp_path, printer):
     # Such a printer refuses a second film box while one is unprinted (C616).
     profile = PrinterProfile(film_session_print=False)

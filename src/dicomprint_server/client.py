@@ -96,6 +96,11 @@ class _Film:
         #: Its annotation boxes in Annotation Position order.
         self.annotation_boxes = annotation_boxes or []
         self.filled = 0
+        #: At film session level, what was set into it, to set again into a
+        #: new film box: (image, image box attributes) in position order, and
+        #: the annotation texts changed for this film.
+        self.images: list[tuple[PreparedImage, Mapping[str | int, Any]]] = []
+        self.texts: dict[int, str] = {}
 
     @property
     def full(self) -> bool:
@@ -179,9 +184,10 @@ class PrintClient:
     box N-ACTION); ``"film_session"`` prints all films at close with one
     film session N-ACTION, so the printer collates copies. A printer that
     refuses the chosen level is driven at the other one, with a warning.
-    When a film session holds all the film boxes the printer takes (0x0213
-    on the next N-CREATE), the films so far are printed as one session,
-    with a warning, and the next films go into a new film session.
+    When a film session holds all the printer takes (0x0213 on the next
+    film box N-CREATE or image box N-SET), the films so far are printed as
+    one session, with a warning, and the next films go into a new film
+    session (a half-filled film is filled again there).
 
     ``presentation_lut``: a Presentation LUT Shape (``"IDENTITY"``,
     ``"LIN OD"``) or a dataset with a Presentation LUT Sequence (LUT Data
@@ -412,8 +418,23 @@ class PrintClient:
         film = self._film
         self._set_annotations(film, texts)
         position = film.filled + 1
-        self._set_image_box(film, position, prepared, {**self.image_box, **(image_box or {})})
+        attributes = {**self.image_box, **(image_box or {})}
+        try:
+            self._set_image_box(film, position, prepared, attributes)
+        except PrintClientError as exc:
+            if not self._session_full(exc):
+                raise
+            # The session's pixels are all the printer takes: this film starts
+            # again in a new session, after the films so far are printed.
+            self._n_delete(uids.BasicFilmBox, film.uid)  # the newest: deletable
+            self._film = None
+            self._print_and_restart_session(exc)
+            film = self._film = self._refill(film)
+            self._set_image_box(film, position, prepared, attributes)
         film.filled = position
+        if self.print_level == "film_session":
+            film.texts.update(texts)
+            film.images.append((prepared, attributes))
         if film.full:
             self._film_done()
         return position
@@ -498,19 +519,8 @@ class PrintClient:
                 self._warn(exc.operation, exc.status, exc.meaning, "printing each film box instead")
                 self.print_level = "film_box"
                 self._print_film(self._pending.pop(), uids.BasicFilmBox)
-            elif exc.status == Status.RESOURCE_LIMITATION and self._pending:
-                # The session holds all the printer takes (0x0213): print it
-                # now and go on in a new one. (Only the newest film box may be
-                # deleted, so the session goes, with its film boxes.)
-                self._warn(
-                    exc.operation,
-                    exc.status,
-                    exc.meaning,
-                    f"printing the {len(self._pending)} film(s) so far as one film session",
-                )
-                self._print_session()
-                self._delete_created()
-                self._start_film_session()
+            elif self._session_full(exc):
+                self._print_and_restart_session(exc)
             else:
                 raise
             uid, reply = self._n_create(uids.BasicFilmBox, self._film_box_request())
@@ -523,6 +533,39 @@ class PrintClient:
         log.debug("film box %s with %d image boxes", uid, len(boxes))
         film = _Film(uid, boxes, _referenced_boxes(reply, "ReferencedBasicAnnotationBoxSequence"))
         self._set_annotations(film, self.annotations)
+        return film
+
+    def _session_full(self, exc: PrintClientError) -> bool:
+        """0x0213 at film session level with films waiting: the session is full."""
+        return (
+            exc.status == Status.RESOURCE_LIMITATION
+            and self.print_level == "film_session"
+            and bool(self._pending)
+        )
+
+    def _print_and_restart_session(self, exc: PrintClientError) -> None:
+        """Print the films so far as one film session and go on in a new one.
+
+        Only the newest film box may be deleted, so the printer's memory is
+        freed by deleting the session, with its film boxes.
+        """
+        self._warn(
+            exc.operation,
+            exc.status,
+            exc.meaning,
+            f"printing the {len(self._pending)} film(s) so far as one film session",
+        )
+        self._print_session()
+        self._delete_created()
+        self._start_film_session()
+
+    def _refill(self, old: _Film) -> _Film:
+        """A new film box holding what ``old`` held (in a new film session)."""
+        film = self._create_film_box()
+        self._set_annotations(film, old.texts)
+        for position, (image, attributes) in enumerate(old.images, 1):
+            self._set_image_box(film, position, image, attributes)
+        film.filled, film.images, film.texts = old.filled, old.images, old.texts
         return film
 
     def _set_annotations(self, film: _Film, texts: Mapping[int, str]) -> None:
@@ -548,6 +591,8 @@ class PrintClient:
         self, film: _Film, position: int, image: PreparedImage, attributes: Mapping[str | int, Any]
     ) -> None:
         sop_class, uid = film.image_boxes[position - 1]
+        if image.BitsStored == 12 and self.bits == 8 and not image.is_color:
+            image = prepare_image(image, bits=8)  # 12 bits were refused earlier
         request = _dataset(attributes)
         request.ImageBoxPosition = position
         keyword = "BasicColorImageSequence" if image.is_color else "BasicGrayscaleImageSequence"
@@ -569,6 +614,7 @@ class PrintClient:
         film, self._film = self._film, None
         if film is None:
             return
+        film.images, film.texts = [], {}  # complete: never set again
         if self.print_level == "film_session":
             self._pending.append(film)
             return
