@@ -199,8 +199,7 @@ def test_a_session_full_of_pixels_prints_and_the_film_starts_again(tmp_path, pri
     values = [[int(im.pixels[0, 0]) for im in printer.images(j, f).values()] for j, f in films]
     assert values == [[16, 32], [48, 64], [80]]  # each image once, on its own film
     texts = [
-        [b.TextString for b in printer.jobs[j].films[f].film_box.annotation_boxes]
-        for j, f in films
+        [b.TextString for b in printer.jobs[j].films[f].film_box.annotation_boxes] for j, f in films
     ]
     assert texts == [["ALL"], ["SECOND"], ["ALL"]]  # the second film's own text came along
     assert statuses(client) == [Status.RESOURCE_LIMITATION]

@@ -244,7 +244,16 @@ def test_warnings_say_what_they_are_about(server):
         status, _, rsp = client.set(uids.BasicGrayscaleImageBox, boxes[0], request)
         assert status == Status.ATTRIBUTE_LIST_ERROR
         assert rsp.AttributeIdentifierList == Tag(0x0010, 0x0010)  # VM 1: one tag
-        assert rsp.ErrorComment == "PatientName (0010,0010) is not supported: ignored"
+        assert rsp.ErrorComment == "PatientName (0010,0010) not supported: ignored"
+        # When another warning comes first, the status is that one's: no list.
+        request = Dataset()
+        request.MaxDensity = 300
+        request.RequestedImageSize = "100"  # an image box attribute
+        status, _, rsp = client.set(uids.BasicFilmBox, box_uid, request)
+        assert status == Status.DENSITY_CLAMPED
+        assert "AttributeIdentifierList" not in rsp
+        cut = "MaxDensity 300 -> 150; RequestedImageSize (2020,0030) not suppor"  # 64
+        assert rsp.ErrorComment == cut
         # A success has neither.
         status, rsp = client.action(uids.BasicFilmBox, box_uid)
         assert status == Status.SUCCESS

@@ -299,6 +299,14 @@ def test_messages_quote_values_with_each_backslash_once(driver):
     assert "'SQUARE\\nROOT'" in info.value.comment  # what does not print stays escaped
 
 
+def test_an_unsupported_value_is_replaced_and_the_comment_says_by_what():
+    d = lenient_driver(film_sizes=["14INX17IN"])
+    reply = d.create_film_box(FilmSizeID="8INX10IN")
+    assert reply.status == Status.ATTRIBUTE_VALUE_OUT_OF_RANGE
+    assert reply.comment == "FilmSizeID '8INX10IN' not supported: '14INX17IN' used"
+    assert reply.dataset.FilmSizeID == "14INX17IN"
+
+
 def test_custom_display_format_defined_by_the_profile():
     d = lenient_driver(custom_formats={"CUSTOM\\1": "STANDARD\\1,2"})
     reply = d.create_film_box("CUSTOM\\1")

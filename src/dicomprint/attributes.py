@@ -105,7 +105,7 @@ def parse_attributes(dataset: Dataset, rules: Sequence[Rule], profile: PrinterPr
         if rule is None:
             if profile.strict:
                 raise PrintError(Status.NO_SUCH_ATTRIBUTE, f"{name} {tag} is not supported")
-            parsed.warn(Status.ATTRIBUTE_LIST_ERROR, f"{name} {tag} is not supported: ignored")
+            parsed.warn(Status.ATTRIBUTE_LIST_ERROR, f"{name} {tag} not supported: ignored")
             parsed.unrecognized.append(int(tag))
             continue
         try:
@@ -135,9 +135,12 @@ def parse_attributes(dataset: Dataset, rules: Sequence[Rule], profile: PrinterPr
             except UnsupportedValueError as exc:
                 if profile.strict or rule.default is None:
                     raise PrintError(Status.INVALID_ATTRIBUTE_VALUE, f"{name}: {exc}") from exc
+                shown = value if isinstance(value, str | int) else str(raw)
                 value = rule.default(profile)
+                # Short: an Error Comment holds 64 characters.
                 parsed.warn(
-                    Status.ATTRIBUTE_VALUE_OUT_OF_RANGE, f"{name}: {exc}; using {quoted(value)}"
+                    Status.ATTRIBUTE_VALUE_OUT_OF_RANGE,
+                    f"{name} {quoted(shown)} not supported: {quoted(value)} used",
                 )
         parsed.values[rule.attribute] = value
     for rule in rules:

@@ -108,7 +108,7 @@ def status_dataset(status: Status, comment: str = "", **command: Any) -> Dataset
     ds.Status = int(status)
     if comment and status != Status.SUCCESS:
         # LO: ASCII here, and no backslash (it would split the value, VM > 1);
-        # a run of them is one (a value quoted with repr() doubles it).
+        # a run of them is one.
         text = re.sub(r"\\+", "/", comment).encode("ascii", "replace").decode()
         ds.ErrorComment = text[:_MAX_COMMENT]
     for keyword, value in command.items():
@@ -513,7 +513,8 @@ class PrintSCP:
         if not status.is_warning:
             return status_dataset(status), reply
         command = {}
-        if reply.unrecognized and operation == "N-SET":  # only N-SET-RSP has the field
+        # Only N-SET-RSP has the field, and it belongs to 0x0107 (PS3.7 C.4.2).
+        if reply.unrecognized and operation == "N-SET" and status == Status.ATTRIBUTE_LIST_ERROR:
             command["AttributeIdentifierList"] = list(reply.unrecognized)
         return status_dataset(status, reply.comment, **command), reply
 
