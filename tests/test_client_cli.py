@@ -162,7 +162,7 @@ def test_bad_arguments(tmp_path, folder, capsys):
     assert "expected POSITION=TEXT" in capsys.readouterr().err
     too_long = "1=" + "X" * 65
     assert run("print", "--annotation-format", "BOTTOM", "--annotation", too_long, str(folder)) == 2
-    assert "at most 64 characters" in capsys.readouterr().err
+    assert "longer than 64 characters" in capsys.readouterr().err
     assert run("print", str(tmp_path / "missing")) == 1
     assert "no such file or folder" in capsys.readouterr().err
 

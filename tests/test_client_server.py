@@ -371,8 +371,10 @@ def test_annotation_mistakes(tmp_path, printer):
     bottom = {"ImageDisplayFormat": "STANDARD\\1,1", "AnnotationDisplayFormatID": "BOTTOM"}
     with pytest.raises(ValueError, match="AnnotationDisplayFormatID"):
         PrintClient("127.0.0.1", annotations={1: "ACME"}).open()
-    with pytest.raises(ValueError, match="at most 64 characters"):
+    with pytest.raises(ValueError, match="longer than 64 characters"):
         PrintClient("127.0.0.1", film_box=bottom, annotations={1: "X" * 65})
+    with pytest.raises(ValueError, match="holds a control character"):
+        PrintClient("127.0.0.1", film_box=bottom, annotations={1: "LINE 1\nLINE 2"})
     with pytest.raises(ValueError, match="position 0"):
         PrintClient("127.0.0.1", film_box=bottom, annotations={0: "ACME"})
     with running_server(tmp_path, backend=printer, render=no_render) as server:

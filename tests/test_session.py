@@ -8,6 +8,7 @@ from pydicom.tag import Tag
 
 from dicomprint import Printer, PrinterProfile, PrintError, PrintSession, Status, uids
 from dicomprint.budget import PixelBudget
+from dicomprint.values import quoted
 from print_requests import (
     Driver,
     color_item,
@@ -294,9 +295,7 @@ def test_messages_quote_values_with_each_backslash_once(driver):
     backslash = chr(92)
     assert f"'STANDARD{backslash}11,1' exceeds 10 columns" in info.value.comment
     assert backslash * 2 not in info.value.comment
-    with pytest.raises(PrintError) as info:
-        driver.create_film_box("STANDARD\\1,1", MagnificationType="SQUARE\nROOT")
-    assert "'SQUARE\\nROOT'" in info.value.comment  # what does not print stays escaped
+    assert quoted("SQUARE\nROOT") == "'SQUARE\\nROOT'"  # what does not print stays escaped
 
 
 def test_an_unsupported_value_is_replaced_and_the_comment_says_by_what():
@@ -305,6 +304,12 @@ def test_an_unsupported_value_is_replaced_and_the_comment_says_by_what():
     assert reply.status == Status.ATTRIBUTE_VALUE_OUT_OF_RANGE
     assert reply.comment == "FilmSizeID '8INX10IN' not supported: '14INX17IN' used"
     assert reply.dataset.FilmSizeID == "14INX17IN"
+
+
+def test_text_values_with_control_characters_are_invalid():
+    d = Driver()
+    assert status_of(d.create_session, FilmSessionLabel="CHEST\nPA") == 0x0106
+    assert status_of(d.create_session, FilmSessionLabel="CHEST PA") == 0x0000
 
 
 def test_custom_display_format_defined_by_the_profile():

@@ -27,6 +27,9 @@ def quoted(value: Any) -> str:
 
 
 _MAX_LENGTH = {"CS": 16, "SH": 16, "LO": 64, "ST": 1024, "AE": 16}
+#: Control characters a value may hold (PS3.5 6.2): ESC for character set
+#: escapes, and in text values line and page breaks.
+_CONTROLS_ALLOWED = {"ST": "\n\f\r\x1b"}
 
 
 def _text(value: Any, vr: str) -> str:
@@ -40,6 +43,9 @@ def _text(value: Any, vr: str) -> str:
     text = value.strip(" \x00")
     if len(text) > _MAX_LENGTH[vr]:
         raise ValueError(f"longer than {_MAX_LENGTH[vr]} characters")
+    controls = _CONTROLS_ALLOWED.get(vr, "\x1b")
+    if any(ord(c) < 0x20 and c not in controls for c in text):
+        raise ValueError("holds a control character")
     if vr == "CS" and any(not (c.isupper() or c.isdigit() or c in " _") for c in text):
         raise ValueError(f"{quoted(text)} is not a code string")
     return text

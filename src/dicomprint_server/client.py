@@ -38,8 +38,9 @@ from pydicom.datadict import dictionary_VR, tag_for_keyword
 from pydicom.sequence import Sequence
 from pydicom.tag import Tag
 
-from dicomprint import DisplayFormat, Status, uids
+from dicomprint import DisplayFormat, Status, uids, values
 from dicomprint.prepare import ImageSource, PreparedImage, Window, prepare_image
+from dicomprint.values import quoted
 
 from .client_reports import (
     FilmReport,
@@ -128,8 +129,12 @@ def _annotations(texts: Mapping[int, str] | None) -> dict[int, str]:
     for position, text in (texts or {}).items():
         if not isinstance(position, int) or not 1 <= position <= 0xFFFF:
             raise ValueError(f"annotation position {position!r} is not a number from 1")
-        if len(str(text)) > 64 or "\\" in str(text):
-            raise ValueError(f"annotation text {text!r}: at most 64 characters, no backslash (LO)")
+        try:
+            if "\\" in str(text):
+                raise ValueError("a backslash would split it")
+            values.long_string(str(text))
+        except ValueError as exc:
+            raise ValueError(f"annotation text {quoted(str(text))}: {exc} (VR LO)") from None
         checked[position] = str(text)
     return checked
 
