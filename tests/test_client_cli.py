@@ -139,7 +139,7 @@ def test_annotations(tmp_path, folder, capsys):
             "--annotation",
             "1=ACME HOSPITAL",
             "--annotation",
-            "2=a=b",
+            "2=a=b {PatientName} {{{PatientID}}}{StudyDescription}",
             str(folder / "im1.dcm"),
         )
     assert code == 0, capsys.readouterr().err
@@ -147,7 +147,7 @@ def test_annotations(tmp_path, folder, capsys):
     boxes = job.films[0].film_box.annotation_boxes
     assert [(b.AnnotationPosition, b.TextString) for b in boxes] == [
         (1, "ACME HOSPITAL"),
-        (2, "a=b"),
+        (2, "a=b TEST^PRINT {}"),  # from the image; attributes it lacks are empty
     ]
 
 
@@ -160,6 +160,12 @@ def test_bad_arguments(tmp_path, folder, capsys):
     assert "--annotation needs --annotation-format" in capsys.readouterr().err
     assert run("print", "--annotation-format", "BOTTOM", "--annotation", "ACME", str(folder)) == 2
     assert "expected POSITION=TEXT" in capsys.readouterr().err
+    bad = ["--annotation-format", "BOTTOM", "--annotation", "1={PatientsName}"]
+    assert run("print", *bad, str(folder)) == 2
+    assert "{PatientsName} is not a DICOM keyword" in capsys.readouterr().err
+    bad = ["--annotation-format", "BOTTOM", "--annotation", "1={PatientName"]
+    assert run("print", *bad, str(folder)) == 2
+    assert "for braces" in capsys.readouterr().err
     too_long = "1=" + "X" * 65
     assert run("print", "--annotation-format", "BOTTOM", "--annotation", too_long, str(folder)) == 2
     assert "longer than 64 characters" in capsys.readouterr().err

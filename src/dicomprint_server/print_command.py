@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import string
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -72,7 +73,8 @@ def add_commands(subparsers: Any) -> None:
         default=[],
         metavar="POSITION=TEXT",
         help="a line of text in annotation box POSITION of every film (repeatable; needs "
-        "--annotation-format)",
+        "--annotation-format); {Keyword} is filled from the film's images, e.g. "
+        "2='{PatientName} {PatientID}'",
     )
     films.add_argument(
         "--film-box",
@@ -203,6 +205,9 @@ def run_print(args: argparse.Namespace) -> int:
         annotations = _annotations(args.annotation)
         if annotations and not film_box.get("AnnotationDisplayFormatID"):
             raise ValueError("--annotation needs --annotation-format")
+        # Texts naming image attributes are filled in for each image's film.
+        templates = {p: t for p, t in annotations.items() if _is_template(t)}
+        annotations = {p: t for p, t in annotations.items() if p not in templates}
         tls = _tls_context(args)
         client = PrintClient(
             args.host,
@@ -240,8 +245,9 @@ def run_print(args: argparse.Namespace) -> int:
                 if dataset is None:
                     skipped += 1
                     continue
+                texts = {p: _filled(t, dataset) for p, t in templates.items()}
                 try:
-                    client.print_image(dataset)
+                    client.print_image(dataset, annotations=texts)
                 except ValueError as exc:  # this image cannot be prepared; go on
                     print(f"dicomprint: cannot print {path}: {exc}", file=sys.stderr)
                     failed += 1
@@ -304,14 +310,45 @@ def _film_box(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _annotations(pairs: Sequence[str]) -> dict[int, str]:
-    """POSITION=TEXT pairs."""
+    """POSITION=TEXT pairs; TEXT may name attributes of the images, ``{PatientName}``."""
+    from pydicom.datadict import tag_for_keyword
+
     result = {}
     for pair in pairs:
         position, sep, text = pair.partition("=")
         if not sep or not position.strip().isdigit():
             raise ValueError(f"{pair!r}: expected POSITION=TEXT, e.g. 1='ACME HOSPITAL'")
+        try:
+            fields = [name for _, name, _, _ in string.Formatter().parse(text) if name is not None]
+        except ValueError as exc:
+            raise ValueError(f"{pair!r}: {exc} (write {{{{ and }}}} for braces)") from None
+        for name in fields:
+            if tag_for_keyword(name) is None:
+                raise ValueError(f"{pair!r}: {{{name}}} is not a DICOM keyword")
         result[int(position)] = text
     return result
+
+
+def _is_template(text: str) -> bool:
+    return any(name is not None for _, name, _, _ in string.Formatter().parse(text))
+
+
+def _filled(template: str, dataset: Any) -> str:
+    """``template`` with each ``{Keyword}`` replaced by the image's value (empty if absent).
+
+    Multiple values are joined with ``/``, control characters dropped and the
+    result cut to the 64 characters of an annotation (VR LO).
+    """
+
+    class Values(dict):
+        def __missing__(self, keyword: str) -> str:
+            value = dataset.get(keyword, "")
+            if isinstance(value, list | tuple) or type(value).__name__ == "MultiValue":
+                value = "/".join(str(v) for v in value)
+            text = str(value if value is not None else "").replace("\\", "/")
+            return "".join(c for c in text if c >= " ")
+
+    return template.format_map(Values())[:64]
 
 
 def _attributes(pairs: Sequence[str]) -> dict[str, Any]:
