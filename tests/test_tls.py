@@ -286,7 +286,7 @@ def test_relative_paths_are_from_the_working_directory(tmp_path, pki, monkeypatc
         ("[tls]\nenabled = true\n", "[tls] certificate is required when TLS is enabled"),
         (
             '[tls]\nenabled = true\ncertificate = "c.pem"\n',
-            "[tls] private_key is required when TLS is enabled",
+            "[tls] ca_certificates is required to verify client certificates",
         ),
         ('[tls]\nminimum_version = "1.1"\n', "minimum_version = '1.1': one of 1.2, 1.3"),
         ("[tls]\nminimum_version = 1.2\n", "expected str"),
@@ -399,6 +399,15 @@ def test_serve_takes_the_tls_files_on_the_command_line(tmp_path, pki):
         assert echo("127.0.0.1", port, tls=good_client(pki), timeout=WAIT) == 0
         with pytest.raises(PrintClientError):  # no TLS: nothing is served
             echo("127.0.0.1", port, timeout=WAIT)
+    finally:
+        stop_process(process)
+    # A certificate file that holds the key too needs no --tls-key.
+    combined = tmp_path / "server-and-key.pem"
+    combined.write_text(pki.server_cert.read_text() + pki.server_key.read_text())
+    only = ["--tls-cert", str(combined), "--tls-ca", str(pki.ca)]
+    process, port, lines = serve_process(tmp_path, "--host", "127.0.0.1", "--port", "0", *only)
+    try:
+        assert echo("127.0.0.1", port, tls=good_client(pki), timeout=WAIT) == 0
     finally:
         stop_process(process)
     # The key must match the certificate: a configuration error, exit 2.

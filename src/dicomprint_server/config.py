@@ -141,7 +141,7 @@ max_associations_per_address = 0
 # relative to the working directory; the private key must not be encrypted.
 enabled = false
 certificate = ""                   # the server's certificate (and its chain)
-private_key = ""                   # its private key
+private_key = ""                   # its private key (empty: in the certificate file)
 ca_certificates = ""               # the CAs that sign the clients' certificates
 require_client_certificate = true  # false: clients may connect without one
 minimum_version = "1.2"            # "1.2" or "1.3"
@@ -337,7 +337,7 @@ class TlsSettings:
     enabled: bool = False
     #: PEM: the server's certificate, followed by any intermediate CA certificates.
     certificate: str = ""
-    #: PEM: its private key (not encrypted).
+    #: PEM: its private key (not encrypted); empty: in the certificate file.
     private_key: str = ""
     #: PEM: the CA certificates client certificates must be signed by.
     ca_certificates: str = ""
@@ -347,9 +347,8 @@ class TlsSettings:
     def __attrs_post_init__(self) -> None:
         if not self.enabled:
             return
-        for key in ("certificate", "private_key"):
-            if not getattr(self, key):
-                raise ConfigError(f"{key} is required when TLS is enabled")
+        if not self.certificate:
+            raise ConfigError("certificate is required when TLS is enabled")
         if self.require_client_certificate and not self.ca_certificates:
             raise ConfigError(
                 "ca_certificates is required to verify client certificates "
@@ -363,7 +362,7 @@ class TlsSettings:
         try:
             return server_context(
                 self.certificate,
-                self.private_key,
+                self.private_key or self.certificate,
                 self.ca_certificates or None,
                 require_client_certificate=self.require_client_certificate,
                 minimum_version=self.minimum_version,
