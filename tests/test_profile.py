@@ -1,6 +1,7 @@
 import pytest
 
 from dicomprint import DEFAULT_PROFILE, PrinterProfile
+from dicomprint.profile import FilmBoxDefaults
 
 
 def test_default_profile_meets_the_seed_conformance_statement():
@@ -97,15 +98,14 @@ def test_unknown_profile_keys_are_named(data, key):
 
 
 def test_film_box_density_defaults_fit_the_printers_range():
-    # Not given: the defaults (0 and 150) move into the range.
+    # The defaults (0 and 150), given or not, are clamped into the range.
     profile = PrinterProfile.from_mapping({"min_density": 10, "max_density": 120})
     assert (profile.film_box.MinDensity, profile.film_box.MaxDensity) == (10, 120)
-    assert PrinterProfile(min_density=20).film_box.MinDensity == 20
+    given = PrinterProfile(min_density=20, film_box=FilmBoxDefaults(FilmSizeID="A4"))
+    assert (given.film_box.MinDensity, given.film_box.FilmSizeID) == (20, "A4")
+    assert PrinterProfile.from_mapping({"film_box": {"MaxDensity": 300}}).film_box.MaxDensity == 150
     # A film printer's wider range keeps the default film as it was.
     wide = PrinterProfile.from_mapping({"max_density": 300, "film_box": {"FilmSizeID": "A4"}})
     assert (wide.film_box.MinDensity, wide.film_box.MaxDensity) == (0, 150)
-    # Given outside the range: the profile is wrong, and says so.
-    with pytest.raises(ValueError, match=r"must lie in min_density .. max_density \(0 .. 150\)"):
-        PrinterProfile.from_mapping({"film_box": {"MaxDensity": 300}})
-    with pytest.raises(ValueError, match="Min not above Max"):
-        PrinterProfile.from_mapping({"film_box": {"MinDensity": 100, "MaxDensity": 50}})
+    with pytest.raises(ValueError, match="min_density 200 must be at least 0 and below max_dens"):
+        PrinterProfile(min_density=200)

@@ -74,27 +74,6 @@ def _tuple(value: Any) -> tuple:
     return tuple(value)
 
 
-def _film_box_defaults(profile: PrinterProfile, given: Mapping[str, Any] = ()) -> FilmBoxDefaults:
-    """Film box defaults from ``given``; Min/Max Density not given fit the printer's range."""
-    defaults = FilmBoxDefaults(**dict(given))
-    low, high = profile.min_density, profile.max_density
-    fitted = {
-        keyword: min(max(getattr(defaults, keyword), low), high)
-        for keyword in ("MinDensity", "MaxDensity")
-        if keyword not in given
-    }
-    return attrs.evolve(defaults, **fitted)
-
-
-def _densities_in_range(profile: PrinterProfile, attribute: Any, film_box: FilmBoxDefaults) -> None:
-    low, high = profile.min_density, profile.max_density
-    if not low <= film_box.MinDensity <= film_box.MaxDensity <= high:
-        raise ValueError(
-            f"film_box MinDensity {film_box.MinDensity} and MaxDensity {film_box.MaxDensity}"
-            f" must lie in min_density .. max_density ({low} .. {high}), Min not above Max"
-        )
-
-
 @frozen
 class PrinterProfile:
     """Capabilities, defaults and identity of one printer."""
@@ -144,14 +123,27 @@ class PrinterProfile:
     max_session_pixel_bytes: int = 512 * 1024 * 1024
     #: Film boxes one film session may hold before N-CREATE fails with 0x0213.
     max_film_boxes: int = 100
-    #: Defaults Min/Max Density fit the range above (a film with nothing
-    #: asked prints within what the printer can do).
-    film_box: FilmBoxDefaults = field(
-        default=attrs.Factory(_film_box_defaults, takes_self=True),
-        validator=_densities_in_range,
-    )
+    #: Its Min/Max Density are clamped into the range above when the profile
+    #: is made, as the session clamps an SCU's: a film with nothing asked
+    #: prints within what the printer can do.
+    film_box: FilmBoxDefaults = field(factory=FilmBoxDefaults)
     film_session: FilmSessionDefaults = field(factory=FilmSessionDefaults)
     identity: PrinterIdentity = field(factory=PrinterIdentity)
+
+    def __attrs_post_init__(self) -> None:
+        if not 0 <= self.min_density < self.max_density:
+            raise ValueError(
+                f"min_density {self.min_density} must be at least 0 and below"
+                f" max_density {self.max_density}"
+            )
+        low, high = self.min_density, self.max_density
+        box = self.film_box
+        fitted = attrs.evolve(
+            box,
+            MinDensity=min(max(box.MinDensity, low), high),
+            MaxDensity=min(max(box.MaxDensity, low), high),
+        )
+        object.__setattr__(self, "film_box", fitted)  # frozen: set once, here
 
     def dpi(self, resolution_id: str) -> int:
         """Dots per inch for a Requested Resolution ID (STANDARD or HIGH)."""
@@ -204,13 +196,9 @@ class PrinterProfile:
                 unknown = set(value) - sub_fields
                 if unknown:
                     raise ValueError(f"unknown key in [{key}]: {sorted(unknown)[0]!r}")
-                if key != "film_box":  # built below: its defaults depend on the range
-                    kwargs[key] = nested[key](**value)
+                kwargs[key] = nested[key](**value)
             else:
                 kwargs[key] = value
-        if "film_box" in data:
-            ranged = cls(**{k: v for k, v in kwargs.items() if k.endswith("_density")})
-            kwargs["film_box"] = _film_box_defaults(ranged, data["film_box"])
         profile = cls(**kwargs)
         unknown_sizes = set(profile.film_sizes) - set(FILM_SIZES_MM)
         if unknown_sizes:
