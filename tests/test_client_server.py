@@ -191,7 +191,7 @@ def test_a_session_full_of_pixels_prints_and_the_film_starts_again(tmp_path, pri
             server, print_level="film_session", film_box=layout, annotations={1: "ALL"}
         ) as client:
             for value in (1, 2, 3, 4, 5):
-                texts = {1: "SECOND"} if value == 3 else None
+                texts = {1: "SECOND"} if value == 4 else None  # the image refused at first
                 client.print_image(flat(value), annotations=texts)
     # The first film alone, then the second (sent again) and the third.
     assert [len(job.films) for job in printer.jobs] == [1, 2]
@@ -204,6 +204,36 @@ def test_a_session_full_of_pixels_prints_and_the_film_starts_again(tmp_path, pri
     assert texts == [["ALL"], ["SECOND"], ["ALL"]]  # the second film's own text came along
     assert statuses(client) == [Status.RESOURCE_LIMITATION]
     assert [f.number for f in client.films] == [1, 2, 3]
+
+
+def test_a_full_session_whose_film_box_cannot_be_deleted_prints_nothing_twice(
+    tmp_path, printer
+):
+    def refuse_film_box_delete(server):
+        original = server.scp._n_delete
+
+        def n_delete(event):
+            if str(event.request.RequestedSOPClassUID) == uids.BasicFilmBox:
+                return status_dataset(Status.PROCESSING_FAILURE, "not now")
+            return original(event)
+
+        server.scp._n_delete = n_delete
+
+    profile = PrinterProfile(max_session_pixel_bytes=3 * 16 * 12 * 2)
+    with running_server(
+        tmp_path,
+        profile=profile,
+        backend=printer,
+        render=no_render,
+        before_start=refuse_film_box_delete,
+    ) as server:
+        layout = {"ImageDisplayFormat": "STANDARD\\1,2"}
+        with pytest.raises(PrintClientError) as info:
+            with connect(server, print_level="film_session", film_box=layout) as client:
+                for value in (1, 2, 3, 4):
+                    client.print_image(flat(value))
+    assert info.value.status == Status.RESOURCE_LIMITATION  # the session is full, as it was
+    assert printer.jobs == []  # nothing printed half filled, nothing printed twice
 
 
 def test_printer_without_film_session_printing_gets_film_boxes(tmp_path, printer):

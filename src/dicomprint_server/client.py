@@ -422,6 +422,11 @@ class PrintClient:
             self._film = self._create_film_box()
         film = self._film
         self._set_annotations(film, texts)
+        # Kept while films wait to print at film session level: a full
+        # session (below) makes this film start again in a new one.
+        keep = self.print_level == "film_session" and bool(self._pending)
+        if keep:
+            film.texts.update(texts)
         position = film.filled + 1
         attributes = {**self.image_box, **(image_box or {})}
         try:
@@ -429,16 +434,19 @@ class PrintClient:
         except PrintClientError as exc:
             if not self._session_full(exc):
                 raise
-            # The session's pixels are all the printer takes: this film starts
-            # again in a new session, after the films so far are printed.
-            self._n_delete(uids.BasicFilmBox, film.uid)  # the newest: deletable
+            # The session's pixels are all the printer takes: print the films
+            # so far, then this one again in a new session. It must go first,
+            # or the session N-ACTION would print it half filled.
+            try:
+                self._scu().n_delete(uids.BasicFilmBox, film.uid, strict=True)
+            except PrintClientError:
+                raise exc from None
             self._film = None
             self._print_and_restart_session(exc)
             film = self._film = self._refill(film)
             self._set_image_box(film, position, prepared, attributes)
         film.filled = position
-        if self.print_level == "film_session":
-            film.texts.update(texts)
+        if keep:
             film.images.append((prepared, attributes))
         if film.full:
             self._film_done()

@@ -161,8 +161,10 @@ class PrintAssociation:
         )
         return self.check(operation, status), reply
 
-    def n_delete(self, sop_class: str, uid: str, *, expected: Set[int] = frozenset()) -> None:
-        """N-DELETE; a failure is a warning, unless its status is ``expected``."""
+    def n_delete(
+        self, sop_class: str, uid: str, *, expected: Set[int] = frozenset(), strict: bool = False
+    ) -> None:
+        """N-DELETE; a failure is a warning (raised when ``strict``), unless it is ``expected``."""
         operation = f"N-DELETE {UID(sop_class).name}"
         if not self.is_open:
             return
@@ -172,6 +174,8 @@ class PrintAssociation:
         try:
             self.check(operation, status)
         except PrintClientError as exc:
+            if strict:
+                raise
             if exc.status in expected:
                 log.debug("%s %s: %s", operation, uid, exc)
             else:
