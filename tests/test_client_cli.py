@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from pydicom import Dataset
+from pydicom import Dataset, dcmread
 from pydicom.dataset import FileMetaDataset
 from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 
@@ -128,7 +128,7 @@ def test_printer_failure_exits_with_the_status(tmp_path, folder, capsys):
     assert "0x0106 Invalid attribute value" in capsys.readouterr().err
 
 
-def test_annotations(tmp_path, folder, capsys):
+def test_annotations(tmp_path, folder, capsys, caplog):
     printer = RecordingPrinter()
     with running_server(tmp_path, backend=printer, render=no_render) as server:
         code = run(
@@ -137,7 +137,7 @@ def test_annotations(tmp_path, folder, capsys):
             "--annotation-format",
             "TOP_BOTTOM",
             "--annotation",
-            "1=ACME HOSPITAL",
+            "1={{ACME}} HOSPITAL",
             "--annotation",
             "2=a=b {PatientName} {{{PatientID}}}{StudyDescription}",
             str(folder / "im1.dcm"),
@@ -146,9 +146,21 @@ def test_annotations(tmp_path, folder, capsys):
     (job,) = printer.jobs
     boxes = job.films[0].film_box.annotation_boxes
     assert [(b.AnnotationPosition, b.TextString) for b in boxes] == [
-        (1, "ACME HOSPITAL"),
-        (2, "a=b TEST^PRINT {}"),  # from the image; attributes it lacks are empty
+        (1, "{ACME} HOSPITAL"),
+        (2, "a=b TEST, PRINT {}"),  # from the image; attributes it lacks are empty
     ]
+    # Two patients on one film: the film shows the last, and the log says so.
+    other = dcmread(folder / "im2.dcm")
+    other.PatientName = "OTHER^PATIENT"
+    other.save_as(tmp_path / "other.dcm")
+    with running_server(tmp_path, backend=printer, render=no_render) as server:
+        options = ["--format", "STANDARD\\1,2", "--annotation-format", "BOTTOM"]
+        options += ["--annotation", "1={PatientName}"]
+        files = [str(folder / "im1.dcm"), str(tmp_path / "other.dcm")]
+        assert run("print", *peer(server), *options, *files) == 0
+    boxes = printer.jobs[-1].films[0].film_box.annotation_boxes
+    assert [b.TextString for b in boxes] == ["OTHER, PATIENT"]
+    assert "earlier images of its film {1: 'TEST, PRINT'}" in caplog.text
 
 
 def test_bad_arguments(tmp_path, folder, capsys):
@@ -162,7 +174,10 @@ def test_bad_arguments(tmp_path, folder, capsys):
     assert "expected POSITION=TEXT" in capsys.readouterr().err
     bad = ["--annotation-format", "BOTTOM", "--annotation", "1={PatientsName}"]
     assert run("print", *bad, str(folder)) == 2
-    assert "{PatientsName} is not a DICOM keyword" in capsys.readouterr().err
+    assert "{PatientsName} is not {Keyword} with a DICOM keyword" in capsys.readouterr().err
+    bad = ["--annotation-format", "BOTTOM", "--annotation", "1={Rows:03d}"]
+    assert run("print", *bad, str(folder)) == 2
+    assert "{Rows:03d} is not {Keyword}" in capsys.readouterr().err
     bad = ["--annotation-format", "BOTTOM", "--annotation", "1={PatientName"]
     assert run("print", *bad, str(folder)) == 2
     assert "for braces" in capsys.readouterr().err

@@ -205,9 +205,10 @@ def run_print(args: argparse.Namespace) -> int:
         annotations = _annotations(args.annotation)
         if annotations and not film_box.get("AnnotationDisplayFormatID"):
             raise ValueError("--annotation needs --annotation-format")
-        # Texts naming image attributes are filled in for each image's film.
+        # Texts naming image attributes are filled in for each image's film;
+        # the others are the same on every film ({{ and }} still mean braces).
         templates = {p: t for p, t in annotations.items() if _is_template(t)}
-        annotations = {p: t for p, t in annotations.items() if p not in templates}
+        annotations = {p: t.format() for p, t in annotations.items() if p not in templates}
         tls = _tls_context(args)
         client = PrintClient(
             args.host,
@@ -239,6 +240,7 @@ def run_print(args: argparse.Namespace) -> int:
         print(f"dicomprint: {exc}", file=sys.stderr)
         return 1
     printed = skipped = failed = 0
+    film_texts: dict[int, str] = {}
     try:
         with client:
             for path, dataset in _datasets(paths):
@@ -247,12 +249,22 @@ def run_print(args: argparse.Namespace) -> int:
                     continue
                 texts = {p: _filled(t, dataset) for p, t in templates.items()}
                 try:
-                    client.print_image(dataset, annotations=texts)
+                    position = client.print_image(dataset, annotations=texts)
                 except ValueError as exc:  # this image cannot be prepared; go on
                     print(f"dicomprint: cannot print {path}: {exc}", file=sys.stderr)
                     failed += 1
                     continue
                 printed += 1
+                if position == 1:
+                    film_texts = texts
+                elif texts != film_texts:  # say, images of two patients on one film
+                    log.warning(
+                        "%s: annotations %s, earlier images of its film %s: the film shows these",
+                        path,
+                        texts,
+                        film_texts,
+                    )
+                    film_texts = texts
     except PrintClientError as exc:
         print(f"dicomprint: {exc}", file=sys.stderr)
         return 1
@@ -319,12 +331,18 @@ def _annotations(pairs: Sequence[str]) -> dict[int, str]:
         if not sep or not position.strip().isdigit():
             raise ValueError(f"{pair!r}: expected POSITION=TEXT, e.g. 1='ACME HOSPITAL'")
         try:
-            fields = [name for _, name, _, _ in string.Formatter().parse(text) if name is not None]
+            fields = list(string.Formatter().parse(text))
         except ValueError as exc:
             raise ValueError(f"{pair!r}: {exc} (write {{{{ and }}}} for braces)") from None
-        for name in fields:
-            if tag_for_keyword(name) is None:
-                raise ValueError(f"{pair!r}: {{{name}}} is not a DICOM keyword")
+        for _, name, spec, conversion in fields:
+            if name is None:
+                continue
+            # Keywords only ("" is a tag to pydicom): no index, format or conversion.
+            if not name.isidentifier() or tag_for_keyword(name) is None or spec or conversion:
+                raise ValueError(
+                    f"{pair!r}: {{{name}{'!' + conversion if conversion else ''}"
+                    f"{':' + spec if spec else ''}}} is not {{Keyword}} with a DICOM keyword"
+                )
         result[int(position)] = text
     return result
 
@@ -336,16 +354,27 @@ def _is_template(text: str) -> bool:
 def _filled(template: str, dataset: Any) -> str:
     """``template`` with each ``{Keyword}`` replaced by the image's value (empty if absent).
 
-    Multiple values are joined with ``/``, control characters dropped and the
-    result cut to the 64 characters of an annotation (VR LO).
+    Person names read ``FAMILY, GIVEN MIDDLE``; multiple values are joined
+    with ``/``; binary values and sequences are left out; control characters
+    are dropped and the result cut to the 64 characters of an annotation.
     """
+    from pydicom.multival import MultiValue
+    from pydicom.sequence import Sequence as DicomSequence
+    from pydicom.valuerep import PersonName
+
+    def text_of(value: Any) -> str:
+        if value is None or isinstance(value, bytes | bytearray | DicomSequence):
+            return ""
+        if isinstance(value, PersonName):
+            given = " ".join(part for part in (value.given_name, value.middle_name) if part)
+            return ", ".join(part for part in (value.family_name, given) if part)
+        if isinstance(value, list | tuple | MultiValue):
+            return "/".join(text_of(v) for v in value)
+        return str(value)
 
     class Values(dict):
         def __missing__(self, keyword: str) -> str:
-            value = dataset.get(keyword, "")
-            if isinstance(value, list | tuple) or type(value).__name__ == "MultiValue":
-                value = "/".join(str(v) for v in value)
-            text = str(value if value is not None else "").replace("\\", "/")
+            text = text_of(dataset.get(keyword)).replace("\\", "/")
             return "".join(c for c in text if c >= " ")
 
     return template.format_map(Values())[:64]
