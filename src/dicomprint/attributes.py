@@ -87,10 +87,11 @@ class Parsed:
     #: Tags of the attributes ignored because they are not supported (0x0107).
     unrecognized: list[int] = field(factory=list)
 
-    def warn(self, status: Status, comment: str) -> None:
+    def warn(self, status: Status, comment: str, why: str = "") -> None:
+        """Record a warning; ``comment`` goes to the SCU, ``why`` only to the log."""
         self.warnings.append(status)
         self.comments.append(comment)
-        log.warning("%s: %s", status, comment)
+        log.warning("%s: %s%s", status, comment, f" ({why})" if why else "")
 
 
 def parse_attributes(dataset: Dataset, rules: Sequence[Rule], profile: PrinterProfile) -> Parsed:
@@ -141,6 +142,7 @@ def parse_attributes(dataset: Dataset, rules: Sequence[Rule], profile: PrinterPr
                 parsed.warn(
                     Status.ATTRIBUTE_VALUE_OUT_OF_RANGE,
                     f"{name} {quoted(shown)} not supported: {quoted(value)} used",
+                    why=str(exc),
                 )
         parsed.values[rule.attribute] = value
     for rule in rules:
