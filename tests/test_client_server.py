@@ -206,9 +206,7 @@ def test_a_session_full_of_pixels_prints_and_the_film_starts_again(tmp_path, pri
     assert [f.number for f in client.films] == [1, 2, 3]
 
 
-def test_a_full_session_whose_film_box_cannot_be_deleted_prints_nothing_twice(
-    tmp_path, printer
-):
+def test_a_full_session_whose_film_box_cannot_be_deleted_prints_nothing_twice(tmp_path, printer):
     def refuse_film_box_delete(server):
         original = server.scp._n_delete
 

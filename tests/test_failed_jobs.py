@@ -17,7 +17,7 @@ from dicomprint_server import load_config
 from dicomprint_server.cli import log_kept_jobs, main
 from dicomprint_server.failed_jobs import JOB_FILE, FailedJobError, FailedJobs
 from dicomprint_server.printing import print_callback
-from dicomprint_server.reprint import reprint
+from dicomprint_server.reprint import command, reprint
 from fault_support import BlockingBackend
 from routing_support import Scu, serving_config
 from server_support import WAIT
@@ -284,3 +284,14 @@ def test_pacs_down_then_reprinted_to_storescp(tmp_path):
     ds = dcmread(stored)
     assert ds.Modality == "OT" and ds.Rows > 0
     assert os.listdir(tmp_path / "failed" / "pacs") == []
+
+
+def test_the_reprint_command_for_each_shell(tmp_path):
+    folder = tmp_path / "print server"
+    options = {"config": "my printer.toml", "output": None, "format": "png"}
+    posix = command(options, folder, windows=False)
+    assert posix == f"cd '{folder}' && dicomprint reprint --config 'my printer.toml' --format png"
+    windows = command(options, folder, windows=True)
+    assert (
+        windows == f'cd /d "{folder}" && dicomprint reprint --config "my printer.toml" --format png'
+    )

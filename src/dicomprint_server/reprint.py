@@ -20,7 +20,9 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import shlex
+import subprocess
 import sys
 import threading
 from collections.abc import Iterable, Mapping
@@ -123,17 +125,22 @@ def _print_within(backend: PrinterBackend, films, job, timeout: float) -> None:
 SHARED_OPTIONS = ("config", "output", "format")
 
 
-def command(options: Mapping[str, str | None], folder: Path) -> str:
+def command(
+    options: Mapping[str, str | None], folder: Path, *, windows: bool = os.name == "nt"
+) -> str:
     """The shell command that reprints for a server started in ``folder`` with ``options``.
 
     ``options`` maps :data:`SHARED_OPTIONS` to their values (None: not
     given). The command changes to ``folder`` first: relative paths, in the
-    options and in the configuration file, mean what they meant to the server.
+    options and in the configuration file, mean what they meant to the
+    server. ``windows``: for ``cmd.exe`` rather than a POSIX shell.
     """
     words = ["dicomprint", "reprint"]
     for name in SHARED_OPTIONS:
         if options.get(name) is not None:
             words += [f"--{name}", str(options[name])]
+    if windows:
+        return f'cd /d "{folder}" && {subprocess.list2cmdline(words)}'
     return f"cd {shlex.quote(str(folder))} && {shlex.join(words)}"
 
 
