@@ -20,14 +20,19 @@ from dicomprint_server.access import AccessPolicy, Rejection
 from dicomprint_server.cli import main
 from dicomprint_server.client import PrintClient, PrintClientError
 from server_support import WAIT, output_files, wait_until
-from tls_support import associate, configured_server, echo_ok, rejection
+from tls_support import (
+    CALLED_NOT_RECOGNIZED,
+    CALLING_NOT_RECOGNIZED,
+    LOCAL_LIMIT,
+    NO_REASON,
+    associate,
+    configured_server,
+    echo_ok,
+    rejected_lines,
+    rejection,
+)
 
 ECHOSCU = Path("/usr/bin/echoscu")
-
-CALLING_NOT_RECOGNIZED = (1, 1, 3)  # rejected-permanent, service-user, reason 3
-CALLED_NOT_RECOGNIZED = (1, 1, 7)  # rejected-permanent, service-user, reason 7
-NO_REASON = (1, 1, 1)  # rejected-permanent, service-user, reason 1
-LOCAL_LIMIT = (2, 3, 2)  # rejected-transient, service-provider (presentation), reason 2
 
 
 def loopback_alias_works() -> bool:
@@ -43,10 +48,6 @@ def loopback_alias_works() -> bool:
 needs_second_address = pytest.mark.skipif(
     not loopback_alias_works(), reason="127.0.0.2 is not a usable loopback address here"
 )
-
-
-def rejected_lines(caplog) -> list[str]:
-    return [r.getMessage() for r in caplog.records if "rejected:" in r.getMessage()]
 
 
 # -- The default: anyone ----------------------------------------------------------------------
@@ -402,13 +403,16 @@ def test_conformance_statement_rejection_table_is_the_policy():
         frozenset({"PRINTSCP"}),
         1,
         {"MR": (ipaddress.ip_network("10.0.0.9/32"),)},
+        {"MR": ("mr.example.org",)},
     )
+    mr = frozenset({"mr.example.org"})
     # Each request breaks this rule and every later one: the first rule listed decides.
     expected = [
         ("`[access] client_addresses`", policy.check("192.168.0.1", "US", "OTHER", 5)),
         ("`[access] calling_ae_titles`", policy.check("10.0.0.1", "US", "OTHER", 5)),
         ("`[access.calling_ae_addresses]`", policy.check("10.0.0.1", "MR", "OTHER", 5)),
-        ("`[access] strict_called_ae_title`", policy.check("10.0.0.9", "MR", "OTHER", 5)),
+        ("`[access.calling_ae_certificates]`", policy.check("10.0.0.9", "MR", "OTHER", 5)),
+        ("`[access] strict_called_ae_title`", policy.check("10.0.0.9", "MR", "OTHER", 5, mr)),
         ("`[access] max_associations_per_address`", policy.check("10.0.0.1", "CT", "PRINTSCP", 5)),
         ("`[server] max_associations`", Rejection(*LOCAL_LIMIT, "pynetdicom's own")),
     ]

@@ -22,6 +22,7 @@ import pytest
 
 from backend_support import make_film, make_job
 from dicomprint_server import ConfigError, load_config
+from dicomprint_server.access import certificate_names
 from dicomprint_server.backends._options import OptionError
 from dicomprint_server.backends.dicom import DicomPrinter, DicomStoreError
 from dicomprint_server.cli import main
@@ -29,7 +30,16 @@ from dicomprint_server.client import PrintClient, PrintClientError, echo
 from dicomprint_server.tls import TlsError, client_context, server_context
 from server_support import WAIT, output_files, serve_process, stop_process, wait_until
 from test_client_cli import write_image
-from tls_support import Pki, associate, configured_server, echo_ok, write_pem
+from tls_support import (
+    CALLING_NOT_RECOGNIZED,
+    Pki,
+    associate,
+    configured_server,
+    echo_ok,
+    rejected_lines,
+    rejection,
+    write_pem,
+)
 
 ECHOSCU = Path("/usr/bin/echoscu")
 
@@ -413,3 +423,50 @@ def test_serve_takes_the_tls_files_on_the_command_line(tmp_path, pki):
     # The key must match the certificate: a configuration error, exit 2.
     wrong = ["--tls-cert", str(pki.server_cert), "--tls-key", str(pki.client_key)]
     assert main(["serve", "--port", "0", *wrong, "--tls-ca", str(pki.ca)]) == 2
+
+
+def test_calling_ae_titles_bound_to_certificate_names(tmp_path, pki, caplog):
+    toml = pki.tls_table(require_client_certificate=False) + (
+        "[access.calling_ae_certificates]\n"
+        'CT_ROOM_1 = ["Modality"]\n'  # the client certificate's Common Name, any case
+        'MR_3T = ["mr3t.radiology.example.org"]\n'
+    )
+    with caplog.at_level(logging.INFO), configured_server(tmp_path, toml) as server:
+        good = good_client(pki)
+        assert echo_ok(associate(server.address, calling="CT_ROOM_1", tls=good))
+        refused = associate(server.address, calling="MR_3T", tls=good)
+        assert rejection(refused) == CALLING_NOT_RECOGNIZED
+        anonymous = client_context(pki.ca)  # no client certificate at all
+        refused = associate(server.address, calling="CT_ROOM_1", tls=anonymous)
+        assert rejection(refused) == CALLING_NOT_RECOGNIZED
+        # Titles not bound need no particular certificate.
+        assert echo_ok(associate(server.address, calling="US_2", tls=anonymous))
+        assert wait_until(lambda: len(rejected_lines(caplog)) == 2)
+    first, second = rejected_lines(caplog)
+    assert (
+        "calling AE title 'MR_3T' needs a certificate of mr3t.radiology.example.org; "
+        "the client's names: modality" in first
+    )
+    assert "the client's names: none" in second
+    assert any(
+        "CT_ROOM_1 only with a certificate of Modality" in r.getMessage() for r in caplog.records
+    )
+
+
+def test_certificate_names_are_the_common_name_and_dns_alternative_names():
+    peer = {
+        "subject": ((("countryName", "CH"),), (("commonName", "CT1.example.org "),)),
+        "subjectAltName": (("DNS", "ct1"), ("IP Address", "10.0.0.1"), ("DNS", "CT1-b")),
+    }
+    assert certificate_names(peer) == {"ct1.example.org", "ct1", "ct1-b"}
+    assert certificate_names({}) == frozenset() and certificate_names(None) == frozenset()
+
+
+def test_certificate_bindings_need_tls(tmp_path):
+    path = tmp_path / "server.toml"
+    path.write_text('[access.calling_ae_certificates]\nCT = ["ct.example.org"]\n')
+    with pytest.raises(ConfigError, match="needs DICOM over TLS"):
+        load_config(path)
+    path.write_text("[access.calling_ae_certificates]\nCT = []\n")
+    with pytest.raises(ConfigError, match="list at least one certificate name"):
+        load_config(path)

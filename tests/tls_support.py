@@ -205,6 +205,18 @@ def associate(
     return ae.associate(address[0], address[1], ae_title=called, **kwargs)
 
 
+#: A-ASSOCIATE-RJ (result, source, reason) of each kind of refusal.
+CALLING_NOT_RECOGNIZED = (1, 1, 3)  # rejected-permanent, service-user, reason 3
+CALLED_NOT_RECOGNIZED = (1, 1, 7)  # rejected-permanent, service-user, reason 7
+NO_REASON = (1, 1, 1)  # rejected-permanent, service-user, reason 1
+LOCAL_LIMIT = (2, 3, 2)  # rejected-transient, service-provider (presentation), reason 2
+
+
+def rejected_lines(caplog) -> list[str]:
+    """The server's log lines about rejected associations."""
+    return [r.getMessage() for r in caplog.records if "rejected:" in r.getMessage()]
+
+
 def rejection(assoc: Any) -> tuple[int, int, int]:
     """(result, source, reason) of the A-ASSOCIATE-RJ an association received."""
     assert assoc.is_rejected, "the association was not rejected"

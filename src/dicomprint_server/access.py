@@ -3,7 +3,9 @@
 :class:`AccessPolicy` decides, from an association request, whether it may
 proceed: the client address against ``[access] client_addresses``, the
 calling AE title against ``calling_ae_titles`` and, for a title listed in
-``calling_ae_addresses``, the address it calls from; the called AE title against
+``calling_ae_addresses``, the address it calls from, for one listed in
+``calling_ae_certificates``, the names of its TLS client certificate; the
+called AE title against
 our own and the routed ones (``strict_called_ae_title``), and the
 associations already open from the same address
 (``max_associations_per_address``). A request it refuses gets the
@@ -15,6 +17,7 @@ refused because                 result                 source                   
 address not allowed             rejected-permanent     service-user              1
 calling AE title not allowed    rejected-permanent     service-user              3
 AE title from another address   rejected-permanent     service-user              3
+AE title with another cert.     rejected-permanent     service-user              3
 called AE title not ours        rejected-permanent     service-user              7
 too many from one address       rejected-transient     service-provider (pres.)  2
 ==============================  =====================  ========================  ======
@@ -54,6 +57,7 @@ __all__ = [
     "AccessPolicy",
     "AcceptorServer",
     "Rejection",
+    "certificate_names",
     "rejection_text",
     "start_server",
 ]
@@ -136,6 +140,8 @@ class AccessPolicy:
     max_per_address: int = 0
     #: Calling AE titles bound to the networks they may call from.
     ae_networks: Mapping[str, tuple[IPNetwork, ...]] = field(factory=dict)
+    #: Calling AE titles bound to names their TLS client certificate must have.
+    ae_certificates: Mapping[str, tuple[str, ...]] = field(factory=dict)
 
     @classmethod
     def from_config(cls, config: ServerConfig) -> AccessPolicy:
@@ -149,6 +155,7 @@ class AccessPolicy:
             called,
             access.max_associations_per_address,
             dict(access.calling_ae_addresses),
+            dict(access.calling_ae_certificates),
         )
 
     @property
@@ -160,18 +167,25 @@ class AccessPolicy:
             or self.called_ae_titles is not None
             or self.max_per_address
             or self.ae_networks
+            or self.ae_certificates
         )
 
     def address_allowed(self, address: str) -> bool:
         return _within(address, self.networks)
 
     def check(
-        self, address: str, calling: str, called: str, open_from_address: int
+        self,
+        address: str,
+        calling: str,
+        called: str,
+        open_from_address: int,
+        certificate_names: frozenset[str] = frozenset(),
     ) -> Rejection | None:
         """The rejection for a request, or None to let it proceed.
 
         ``open_from_address``: other associations (and connections still
-        negotiating) from the same address.
+        negotiating) from the same address; ``certificate_names``: the names
+        of the client's TLS certificate (:func:`certificate_names`).
         """
         calling, called = calling.strip(), called.strip()
         if not self.address_allowed(address):
@@ -188,6 +202,16 @@ class AccessPolicy:
                 3,
                 f"calling AE title {calling!r} may not associate from {address} "
                 "([access.calling_ae_addresses])",
+            )
+        wanted = self.ae_certificates.get(calling)
+        if wanted is not None and not {n.lower() for n in wanted} & certificate_names:
+            presented = ", ".join(sorted(certificate_names)) or "none"
+            return Rejection(
+                1,
+                1,
+                3,
+                f"calling AE title {calling!r} needs a certificate of {', '.join(wanted)}; "
+                f"the client's names: {presented} ([access.calling_ae_certificates])",
             )
         if self.called_ae_titles is not None and called not in self.called_ae_titles:
             return Rejection(
@@ -216,6 +240,8 @@ class AccessPolicy:
             lines.append("only calling AE titles " + ", ".join(sorted(self.calling_ae_titles)))
         for title, networks in sorted(self.ae_networks.items()):
             lines.append(f"calling AE title {title} only from " + ", ".join(map(str, networks)))
+        for title, names in sorted(self.ae_certificates.items()):
+            lines.append(f"calling AE title {title} only with a certificate of " + ", ".join(names))
         if self.called_ae_titles is not None:
             lines.append("only called AE titles " + ", ".join(sorted(self.called_ae_titles)))
         if self.max_per_address:
@@ -238,12 +264,35 @@ class AccessPolicy:
                 request.calling_ae_title or "",
                 request.called_ae_title or "",
                 _open_from(assoc, address),
+                _peer_certificate_names(assoc) if self.ae_certificates else frozenset(),
             )
         except Exception:  # never let a request in because the check broke
             log.exception("access check failed; rejecting the association")
             rejection = Rejection(1, 1, 1, "the access check failed")
         if rejection is not None:
             _reject(assoc, rejection)
+
+
+def certificate_names(certificate: Mapping[str, Any] | None) -> frozenset[str]:
+    """The names a peer certificate (``SSLSocket.getpeercert()``) gives, in lower case.
+
+    Its subject's Common Names and its DNS subject alternative names.
+    """
+    if not certificate:
+        return frozenset()
+    names = {
+        value for rdn in certificate.get("subject", ()) for key, value in rdn if key == "commonName"
+    }
+    names |= {value for kind, value in certificate.get("subjectAltName", ()) if kind == "DNS"}
+    return frozenset(name.strip().lower() for name in names)
+
+
+def _peer_certificate_names(assoc: Any) -> frozenset[str]:
+    """pynetdicom coupling: the association's socket is ``assoc.dul.socket.socket``."""
+    sock = getattr(assoc.dul.socket, "socket", None)
+    if not isinstance(sock, ssl.SSLSocket):
+        return frozenset()
+    return certificate_names(sock.getpeercert())
 
 
 def _open_from(assoc: Any, address: str) -> int:

@@ -135,6 +135,13 @@ max_associations_per_address = 0
 # A listed title calling from elsewhere is rejected (permanent, calling AE
 # title not recognized); titles not listed may call from any allowed address.
 
+[access.calling_ae_certificates]
+# With [tls]: the names, one of which a calling AE title's client certificate
+# must have (its subject Common Name or a DNS subject alternative name), e.g.
+# CT_ROOM_1 = ["ct1.radiology.example.org"]
+# A listed title with another certificate, or none, is rejected (permanent,
+# calling AE title not recognized); titles not listed need no particular one.
+
 [tls]
 # DICOM over TLS: every connection must start with a TLS handshake (plain
 # DICOM peers cannot connect). The usual port for it is 2762. Files are PEM,
@@ -312,6 +319,24 @@ def _ae_addresses(value: Any) -> Mapping[str, tuple[IPNetwork, ...]]:
     return bound
 
 
+def _ae_certificates(value: Any) -> Mapping[str, tuple[str, ...]]:
+    key = "calling_ae_certificates"
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"{key} = {value!r}: a table of AE title = [certificate names]")
+    bound: dict[str, tuple[str, ...]] = {}
+    for title, names in value.items():
+        (title,) = _ae_titles([title], key)
+        if title in bound:
+            raise ConfigError(f"{key}: {title!r} is listed twice")
+        if not isinstance(names, list | tuple) or not all(isinstance(n, str) for n in names):
+            raise ConfigError(f"{key}.{title} = {names!r}: a list of certificate names")
+        cleaned = tuple(dict.fromkeys(n.strip() for n in names if n.strip()))
+        if not cleaned:
+            raise ConfigError(f"{key}.{title}: list at least one certificate name")
+        bound[title] = cleaned
+    return bound
+
+
 @frozen
 class AccessSettings:
     """The [access] table: who may associate. Empty lists and 0 allow everyone."""
@@ -327,6 +352,11 @@ class AccessSettings:
     #: The networks each listed calling AE title may associate from.
     calling_ae_addresses: Mapping[str, tuple[IPNetwork, ...]] = field(
         factory=dict, converter=_ae_addresses
+    )
+    #: The names (subject Common Name or DNS subject alternative name) one of
+    #: which the TLS client certificate of each listed calling AE title must have.
+    calling_ae_certificates: Mapping[str, tuple[str, ...]] = field(
+        factory=dict, converter=_ae_certificates
     )
 
 
@@ -509,6 +539,10 @@ def from_mapping(data: Mapping[str, Any], *, derive_dpi_high: bool = True) -> Se
     routing = _routing(_table(data.get("routing", {}), "routing"), printers)
     access = _build(AccessSettings, data.get("access", {}), "access")
     tls = _build(TlsSettings, data.get("tls", {}), "tls")
+    if access.calling_ae_certificates and not tls.enabled:
+        raise ConfigError(
+            "[access.calling_ae_certificates] needs DICOM over TLS: set [tls] enabled = true"
+        )
     if tls.enabled:
         tls.server_context()  # unreadable or mismatched files stop the server here
     return ServerConfig(
