@@ -125,9 +125,11 @@ def _print_within(backend: PrinterBackend, films, job, timeout: float) -> None:
 SHARED_OPTIONS = ("config", "output", "format")
 
 
-def command(
-    options: Mapping[str, str | None], folder: Path, *, windows: bool = os.name == "nt"
-) -> str:
+#: Whether commands are written for ``cmd.exe``.
+WINDOWS = os.name == "nt"
+
+
+def command(options: Mapping[str, str | None], folder: Path, *, windows: bool = WINDOWS) -> str:
     """The shell command that reprints for a server started in ``folder`` with ``options``.
 
     ``options`` maps :data:`SHARED_OPTIONS` to their values (None: not
