@@ -194,7 +194,8 @@ def test_overview_matches_the_accepted_contexts():
         checked += 1
     assert checked >= 8
     assert uids.PrintJob in accepted
-    assert uids.PrinterConfigurationRetrieval not in accepted
+    assert uids.PrinterConfigurationRetrieval in accepted
+    assert "1.2.840.10008.5.1.1.22" not in accepted  # retired VOI LUT Box
 
 
 def transfer_syntax_sets() -> dict[str, list[str]]:
@@ -1069,6 +1070,12 @@ SCENARIOS: dict[tuple[str, int], Callable[[], object]] = {
     ("Presentation LUT N-DELETE", 0x0112): lut_delete(uid="1.2.3.4"),
     ("Printer N-GET", 0x0000): lambda: session().n_get(uids.Printer, uids.PrinterInstance, []),
     ("Printer N-GET", 0x0112): lambda: session().n_get(uids.Printer, "1.2.3.4", []),
+    ("Printer Configuration Retrieval N-GET", 0x0000): lambda: session().n_get(
+        uids.PrinterConfigurationRetrieval, uids.PrinterConfigurationRetrievalInstance, []
+    ),
+    ("Printer Configuration Retrieval N-GET", 0x0112): lambda: session().n_get(
+        uids.PrinterConfigurationRetrieval, uids.PrinterInstance, []
+    ),
     ("Print Job N-GET", 0x0000): print_job_get(),
     ("Print Job N-GET", 0x0112): print_job_get(uid="1.2.3.4"),
     ("C-STORE", 0x0000): store_add(lambda: grayscale_image("CT", 8, 8)),

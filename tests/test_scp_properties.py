@@ -60,8 +60,8 @@ CT = STORAGE_CLASSES["CT"]
 US = STORAGE_CLASSES["US"]
 SR = STORAGE_CLASSES["SR"]
 VERIFICATION = "1.2.840.10008.1.1"
-#: A print SOP class this server does not implement.
-CONFIGURATION_RETRIEVAL = uids.PrinterConfigurationRetrieval
+#: A print SOP class this server does not implement (the retired VOI LUT Box).
+VOI_LUT_BOX = "1.2.840.10008.5.1.1.22"
 
 #: The contexts the generated associations propose.
 CONTEXTS = (
@@ -84,12 +84,13 @@ CLASS_NAMES = {
     uids.PresentationLUT: "Presentation LUT",
     uids.Printer: "Printer",
     uids.PrintJob: "Print Job",
+    uids.PrinterConfigurationRetrieval: "Printer Configuration Retrieval",
 }
 
 #: Requested SOP classes of the generated N-requests: the print classes and
 #: three this server does not serve (another print class, a storage class,
 #: a made-up UID).
-N_CLASSES = (*CLASS_NAMES, CONFIGURATION_RETRIEVAL, CT, "1.2.3.4.5.6")
+N_CLASSES = (*CLASS_NAMES, VOI_LUT_BOX, CT, "1.2.3.4.5.6")
 
 #: Instance UIDs that are not the association's: made up, malformed, empty.
 STRANGE_UIDS = ("1.2.3.4", "1..2", "1.02.3", "abc", "1.2.3.", "", "9" * 64)

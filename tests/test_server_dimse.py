@@ -99,14 +99,14 @@ def test_print_and_storage_contexts_are_accepted(server):
                 ]
                 assert context.transfer_syntax[0] == syntax
     names = {abstract_syntax for abstract_syntax, _ in table}
-    # Verification + 10 print classes + 13 seed storage classes + 18 others
-    assert len(names) == 42
-    assert len(supported_contexts(other_storage_classes=False)) == 24
+    # Verification + 11 print classes + 13 seed storage classes + 18 others
+    assert len(names) == 43
+    assert len(supported_contexts(other_storage_classes=False)) == 25
     assert "1.2.840.10008.5.1.1.9" in names and "1.2.840.10008.5.1.9" not in names
 
 
 def test_unsupported_context_is_rejected_but_association_proceeds(server):
-    with PrintClient(server.address, (GRAY, uids.PrinterConfigurationRetrieval)) as client:
+    with PrintClient(server.address, (GRAY, "1.2.840.10008.5.1.1.22")) as client:  # VOI LUT Box
         accepted = {cx.abstract_syntax for cx in client.assoc.accepted_contexts}
         assert accepted == {GRAY}
 
@@ -592,6 +592,22 @@ def test_verification_only_association_gets_no_events(server):
     finally:
         assoc.release()
         server.printer.set_status("NORMAL")
+
+
+def test_printer_configuration_on_its_own_context(server):
+    with PrintClient(server.address, (uids.PrinterConfigurationRetrieval,)) as client:
+        status, reply = client.get(
+            uids.PrinterConfigurationRetrieval,
+            uids.PrinterConfigurationRetrievalInstance,
+            meta=None,
+        )
+        assert status == 0x0000
+        (item,) = reply.PrinterConfigurationSequence
+        assert uids.BasicColorPrintManagementMeta in item.SOPClassesSupported
+        assert item.MediaInstalledSequence[0].FilmSizeID == "14INX17IN"
+        assert item.SupportedImageDisplayFormatsSequence[0].ImageDisplayFormat == "STANDARD\\1,1"
+        other = client.get(uids.PrinterConfigurationRetrieval, "1.2.3.4", meta=None)
+        assert other[0] == 0x0112
 
 
 # -- Print Job ------------------------------------------------------------------------

@@ -759,6 +759,59 @@ def test_printer_status_changes_reach_listeners():
         printer.set_status("BROKEN")
 
 
+# -- Printer Configuration Retrieval ---------------------------------------------------------
+
+
+def test_printer_configuration_describes_the_profile():
+    profile = PrinterProfile(
+        film_sizes=["14INX17IN", "A4"],
+        medium_types=["BLUE FILM", "PAPER"],
+        max_columns=3,
+        max_rows=2,
+        color=False,
+        min_density=20,
+        max_density=300,
+        custom_formats={"CUSTOM\\1": "ROW\\1,2"},
+    )
+    session = PrintSession(Printer(profile))
+    reply = session.n_get(
+        uids.PrinterConfigurationRetrieval, uids.PrinterConfigurationRetrievalInstance, []
+    )
+    (item,) = reply.dataset.PrinterConfigurationSequence
+    assert uids.BasicColorPrintManagementMeta not in item.SOPClassesSupported
+    assert uids.PrintJob in item.SOPClassesSupported
+    assert item.MaximumMemoryAllocation == 512 * 1024  # KB
+    assert (item.MemoryBitDepth, item.PrintingBitDepth) == (12, 8)
+    media = [(m.ItemNumber, m.MediumType, m.FilmSizeID) for m in item.MediaInstalledSequence]
+    assert media == [  # the default first (Item Number 1), then every other pair
+        (1, "PAPER", "14INX17IN"),
+        (2, "BLUE FILM", "14INX17IN"),
+        (3, "BLUE FILM", "A4"),
+        (4, "PAPER", "A4"),
+    ]
+    assert {(m.MinDensity, m.MaxDensity) for m in item.MediaInstalledSequence} == {(20, 300)}
+    formats = item.SupportedImageDisplayFormatsSequence
+    standard = [f for f in formats if f.PrinterResolutionID == "STANDARD"]
+    portrait = [f.ImageDisplayFormat for f in standard if f.FilmOrientation == "PORTRAIT"]
+    assert portrait == [
+        "STANDARD\\1,1",
+        "STANDARD\\2,1",
+        "STANDARD\\3,1",
+        "STANDARD\\1,2",
+        "STANDARD\\2,2",
+        "STANDARD\\3,2",
+        "CUSTOM\\1",
+    ]
+    one = standard[0]  # a whole 14x17 in film at 150 dpi, less its margins
+    assert (one.Columns, one.Rows) == (2052, 2502) and one.PrinterPixelSpacing == [0.169333] * 2
+    assert len(formats) == 2 * 2 * 7  # two resolutions, two orientations
+    assert item.DefaultMagnificationType == "BILINEAR"
+    assert "BILINEAR" not in item.OtherMagnificationTypesAvailable
+    assert (item.DecimateCropResult, item.PrinterName) == ("DECIMATE", "dicomprint")
+    wrong = (uids.PrinterConfigurationRetrieval, uids.PrinterInstance, [])
+    assert status_of(session.n_get, *wrong) == Status.NO_SUCH_SOP_INSTANCE
+
+
 # -- Print Job -------------------------------------------------------------------------------
 
 

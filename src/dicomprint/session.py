@@ -33,6 +33,7 @@ from .placement import image_fit
 from .presentation_lut import PresentationLUT
 from .print_job import PrintJobInstance
 from .printer import Printer
+from .printer_configuration import printer_configuration
 from .status import PrintError, Status, first_warning
 from .values import quoted
 
@@ -105,6 +106,7 @@ class PrintSession:
         ("N-SET", uids.BasicAnnotationBox): "set_annotation_box",
         ("N-GET", uids.Printer): "get_printer",
         ("N-GET", uids.PrintJob): "get_print_job",
+        ("N-GET", uids.PrinterConfigurationRetrieval): "get_printer_configuration",
         ("N-ACTION", uids.BasicFilmSession): "print_film_session",
         ("N-ACTION", uids.BasicFilmBox): "print_film_box",
         ("N-DELETE", uids.BasicFilmSession): "delete_film_session",
@@ -516,6 +518,11 @@ class PrintSession:
         if uid != uids.PrinterInstance:
             raise PrintError(Status.NO_SUCH_SOP_INSTANCE, f"no printer {uid}")
         return Reply(dataset=self.printer.attributes(tags), instance_uid=uid)
+
+    def get_printer_configuration(self, uid: str, tags: list[int]) -> Reply:
+        if uid != uids.PrinterConfigurationRetrievalInstance:
+            raise PrintError(Status.NO_SUCH_SOP_INSTANCE, f"no printer configuration {uid}")
+        return Reply(dataset=printer_configuration(self.profile), instance_uid=uid)
 
     # -- Print Job -------------------------------------------------------------------
 

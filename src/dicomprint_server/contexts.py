@@ -54,6 +54,7 @@ PRINT_SOP_CLASSES = (
     uids.PresentationLUT,
     uids.BasicAnnotationBox,
     uids.PrintJob,
+    uids.PrinterConfigurationRetrieval,
 )
 
 #: PrintSCP's thirteen storage classes (store-to-film).
