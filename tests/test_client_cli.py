@@ -224,3 +224,40 @@ def test_print_a_folder_on_dcmprscp(tmp_path, folder, capsys):
         642,
         803,
     ]
+
+
+def test_status(tmp_path, capsys):
+    profile = PrinterProfile(film_sizes=["14INX17IN", "A4"], medium_types=["PAPER"])
+    with running_server(tmp_path, profile=profile) as server:
+        assert run("status", *peer(server)) == 0
+        out = capsys.readouterr().out.splitlines()
+        host, port = server.address
+        server.printer.set_status("WARNING", "FILM LOW")
+        assert run("status", *peer(server)) == 1
+        warned = capsys.readouterr().out.splitlines()[0]
+    assert out == [
+        f"PRINTSCP@{host}:{port}: NORMAL (NORMAL)",
+        "printer: dicomprint, dicomprint, dicomprint virtual printer",
+        "software: 0.1.0",
+        "default medium: PAPER 14INX17IN",
+        "media: PAPER; film sizes: 14INX17IN, A4",
+        "densities: 0.00 to 1.50 OD",
+        "display formats: "
+        + ", ".join(f"STANDARD\\{c},{r}" for r in range(1, 6) for c in range(1, 5)),
+        "magnification: BILINEAR (others: REPLICATE, CUBIC, NONE)",
+    ]
+    assert warned == f"PRINTSCP@{host}:{port}: WARNING (FILM LOW)"
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    assert run("status", "--port", str(closed), "--timeout", "5") == 1
+    assert "cannot connect" in capsys.readouterr().err
+
+
+@needs_dcmtk
+def test_status_of_dcmprscp(tmp_path, capsys):
+    with running_dcmprscp(tmp_path) as scp:
+        assert run("status", "--port", str(scp.port), "--called-ae", scp.ae_title) == 0
+    out = capsys.readouterr().out
+    assert ": NORMAL" in out
+    assert "configuration: not offered" in out

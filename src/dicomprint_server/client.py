@@ -49,7 +49,7 @@ from .client_reports import (
     PrintWarning,
     describe_status,
 )
-from .print_scu import PrintAssociation, echo
+from .print_scu import PrintAssociation, echo, printer_information
 
 __all__ = [
     "DEFAULT_MAX_IMAGE_SIZE",
@@ -60,6 +60,7 @@ __all__ = [
     "PrinterEvent",
     "describe_status",
     "echo",
+    "printer_information",
 ]
 
 log = logging.getLogger(__name__)

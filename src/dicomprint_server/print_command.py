@@ -1,13 +1,14 @@
-"""``dicomprint print`` and ``dicomprint echo``: the print SCU on the command line.
+"""``dicomprint print``, ``echo`` and ``status``: the print SCU on the command line.
 
 ``dicomprint print --host H --port P FILES...`` prints DICOM files (folders
 are searched recursively; files that are not DICOM or hold no image are
 skipped) on films of the chosen layout, one progress line per film.
-``dicomprint echo`` checks that a printer answers (C-ECHO). Both speak
-DICOM over TLS with ``--tls`` (and ``--tls-ca``, ``--tls-cert``,
-``--tls-key`` for the certificates).
+``dicomprint echo`` checks that a printer answers (C-ECHO);
+``dicomprint status`` shows its status and configuration. All speak DICOM
+over TLS with ``--tls`` (and ``--tls-ca``, ``--tls-cert``, ``--tls-key``
+for the certificates).
 
-Register both with :func:`add_commands` on the ``dicomprint`` subparsers.
+Register them with :func:`add_commands` on the ``dicomprint`` subparsers.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ _DECIMAL_VRS = {"DS", "FD", "FL"}
 
 
 def add_commands(subparsers: Any) -> None:
-    """Add ``print`` and ``echo`` to the ``dicomprint`` command's subparsers."""
+    """Add ``print``, ``echo`` and ``status`` to the ``dicomprint`` command's subparsers."""
     printing = subparsers.add_parser(
         "print",
         help="print DICOM files on a DICOM printer",
@@ -123,6 +124,15 @@ def add_commands(subparsers: Any) -> None:
     )
     _add_peer_options(echo)
     echo.set_defaults(run=run_echo)
+    status = subparsers.add_parser(
+        "status",
+        help="show a DICOM printer's status and configuration",
+        description="Ask a DICOM printer its status (Printer N-GET) and, when it offers "
+        "Printer Configuration Retrieval, its media, densities and layouts. Exit status "
+        "0 when the printer is NORMAL, 1 for WARNING, FAILURE or no answer.",
+    )
+    _add_peer_options(status)
+    status.set_defaults(run=run_status)
 
 
 def _add_peer_options(parser: argparse.ArgumentParser) -> None:
@@ -190,6 +200,72 @@ def run_echo(args: argparse.Namespace) -> int:
     category, meaning = describe_status(status)
     print(f"C-ECHO {where}: 0x{status:04X} {meaning}")
     return 0 if category == "Success" else 1
+
+
+def run_status(args: argparse.Namespace) -> int:
+    _configure_logging(args.log_level)
+    from .client import PrintClientError, printer_information
+
+    where = f"{args.called_ae}@{args.host}:{args.port}"
+    try:
+        tls = _tls_context(args)
+    except ValueError as exc:
+        print(f"dicomprint: {exc}", file=sys.stderr)
+        return 2
+    try:
+        printer, configuration = printer_information(
+            args.host,
+            args.port,
+            args.called_ae,
+            args.calling_ae,
+            timeout=args.timeout,
+            tls=tls,
+            tls_server_name=args.tls_server_name,
+        )
+    except PrintClientError as exc:
+        print(f"dicomprint: {where}: {exc}", file=sys.stderr)
+        return 1
+    state = str(printer.get("PrinterStatus") or "unknown")
+    print(f"{where}: {state} ({printer.get('PrinterStatusInfo') or 'no detail'})")
+    for line in _describe_printer(printer, configuration):
+        print(line)
+    return 0 if state == "NORMAL" else 1
+
+
+def _describe_printer(printer: Any, configuration: Any) -> list[str]:
+    """A few lines about a printer from its N-GET answers."""
+    who = [
+        str(printer.get(keyword) or "")
+        for keyword in ("PrinterName", "Manufacturer", "ManufacturerModelName")
+    ]
+    lines = [f"printer: {', '.join(part for part in who if part) or 'unnamed'}"]
+    if printer.get("SoftwareVersions"):
+        lines.append(f"software: {printer.SoftwareVersions}")
+    if configuration is None:
+        lines.append("configuration: not offered (no Printer Configuration Retrieval)")
+        return lines
+    items = configuration.get("PrinterConfigurationSequence") or []
+    if not items:
+        return lines
+    item = items[0]
+    media = item.get("MediaInstalledSequence") or []
+    if media:
+        first = media[0]
+        sizes = sorted({str(m.FilmSizeID) for m in media if "FilmSizeID" in m})
+        types = sorted({str(m.MediumType) for m in media if "MediumType" in m})
+        low, high = first.get("MinDensity"), first.get("MaxDensity")
+        lines.append(f"default medium: {first.get('MediumType')} {first.get('FilmSizeID')}")
+        lines.append(f"media: {', '.join(types)}; film sizes: {', '.join(sizes)}")
+        if low is not None and high is not None:
+            lines.append(f"densities: {int(low) / 100:.2f} to {int(high) / 100:.2f} OD")
+    formats = item.get("SupportedImageDisplayFormatsSequence") or []
+    if formats:
+        names = list(dict.fromkeys(str(f.ImageDisplayFormat) for f in formats))
+        lines.append(f"display formats: {', '.join(names)}")
+    if "DefaultMagnificationType" in item:
+        others = ", ".join(item.get("OtherMagnificationTypesAvailable") or [])
+        lines.append(f"magnification: {item.DefaultMagnificationType} (others: {others})")
+    return lines
 
 
 def run_print(args: argparse.Namespace) -> int:

@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterable, Set
 from typing import Any
 
 from pydicom import Dataset
+from pydicom.tag import Tag
 from pydicom.uid import UID
 from pynetdicom import AE, evt
 
@@ -326,6 +327,83 @@ def echo(
     if "Status" not in status:
         raise PrintClientError("C-ECHO: no answer", operation="C-ECHO")
     return int(status.Status)
+
+
+_PRINTER_STATUS = [Tag(0x2110, 0x0010), Tag(0x2110, 0x0020)]  # Printer Status (Info)
+#: What :func:`printer_information` asks the Printer for besides its status.
+PRINTER_ATTRIBUTES = [
+    Tag(0x2110, 0x0030),  # Printer Name
+    Tag(0x0008, 0x0070),  # Manufacturer
+    Tag(0x0008, 0x1090),  # Manufacturer's Model Name
+    Tag(0x0018, 0x1000),  # Device Serial Number
+    Tag(0x0018, 0x1020),  # Software Versions
+    Tag(0x0018, 0x1200),  # Date of Last Calibration
+    Tag(0x0018, 0x1201),  # Time of Last Calibration
+]
+
+
+def printer_information(
+    host: str,
+    port: int = 104,
+    called_ae: str = "PRINTSCP",
+    calling_ae: str = "DICOMPRINT",
+    *,
+    timeout: float = 30.0,
+    tls: ssl.SSLContext | None = None,
+    tls_server_name: str | None = None,
+) -> tuple[Dataset, Dataset | None]:
+    """Ask a printer about itself, printing nothing.
+
+    Returns its Printer N-GET answers (status, and what it has of
+    :data:`PRINTER_ATTRIBUTES`) and, when it accepts Printer Configuration
+    Retrieval, the Printer Configuration Sequence's data set (else None).
+    Failures raise :class:`PrintClientError`.
+    """
+    assoc = PrintAssociation(
+        host,
+        port,
+        called_ae,
+        calling_ae,
+        meta_sop_class=uids.BasicGrayscalePrintManagementMeta,
+        optional=[uids.PrinterConfigurationRetrieval],
+        timeout=timeout,
+        warn=lambda warning: None,  # logged by the association
+        on_event=lambda event: None,
+        tls=tls,
+        tls_server_name=tls_server_name,
+    )
+    try:
+        printer = assoc.n_get(uids.Printer, uids.PrinterInstance, _PRINTER_STATUS)
+        printer.update(_printer_identity(assoc))
+        configuration = None
+        if uids.PrinterConfigurationRetrieval in assoc.accepted:
+            configuration = assoc.n_get(
+                uids.PrinterConfigurationRetrieval, uids.PrinterConfigurationRetrievalInstance, []
+            )
+    finally:
+        assoc.release()
+    return printer, configuration
+
+
+def _printer_identity(assoc: PrintAssociation) -> Dataset:
+    """What the printer has of :data:`PRINTER_ATTRIBUTES`.
+
+    Some printers fail an N-GET naming an attribute they lack (DCMTK's
+    answers 0x0105): then each is asked for on its own.
+    """
+    try:
+        return assoc.n_get(uids.Printer, uids.PrinterInstance, PRINTER_ATTRIBUTES)
+    except PrintClientError as exc:
+        if exc.status is None:
+            raise
+    found = Dataset()
+    for tag in PRINTER_ATTRIBUTES:
+        try:
+            found.update(assoc.n_get(uids.Printer, uids.PrinterInstance, [tag]))
+        except PrintClientError as exc:
+            if exc.status is None:
+                raise
+    return found
 
 
 def _outgoing(request: Dataset) -> Dataset:
