@@ -178,22 +178,14 @@ def run_echo(args: argparse.Namespace) -> int:
     _configure_logging(args.log_level)
     from .client import PrintClientError, describe_status, echo
 
-    where = f"{args.called_ae}@{args.host}:{args.port}"
+    where = _where(args)
     try:
-        tls = _tls_context(args)
+        peer = _peer(args)
     except ValueError as exc:
         print(f"dicomprint: {exc}", file=sys.stderr)
         return 2
     try:
-        status = echo(
-            args.host,
-            args.port,
-            args.called_ae,
-            args.calling_ae,
-            timeout=args.timeout,
-            tls=tls,
-            tls_server_name=args.tls_server_name,
-        )
+        status = echo(**peer)
     except PrintClientError as exc:
         print(f"dicomprint: C-ECHO {where}: {exc}", file=sys.stderr)
         return 1
@@ -206,22 +198,14 @@ def run_status(args: argparse.Namespace) -> int:
     _configure_logging(args.log_level)
     from .client import PrintClientError, printer_information
 
-    where = f"{args.called_ae}@{args.host}:{args.port}"
+    where = _where(args)
     try:
-        tls = _tls_context(args)
+        peer = _peer(args)
     except ValueError as exc:
         print(f"dicomprint: {exc}", file=sys.stderr)
         return 2
     try:
-        printer, configuration = printer_information(
-            args.host,
-            args.port,
-            args.called_ae,
-            args.calling_ae,
-            timeout=args.timeout,
-            tls=tls,
-            tls_server_name=args.tls_server_name,
-        )
+        printer, configuration = printer_information(**peer)
     except PrintClientError as exc:
         print(f"dicomprint: {where}: {exc}", file=sys.stderr)
         return 1
@@ -285,12 +269,8 @@ def run_print(args: argparse.Namespace) -> int:
         # the others are the same on every film ({{ and }} still mean braces).
         templates = {p: t for p, t in annotations.items() if _is_template(t)}
         annotations = {p: t.format() for p, t in annotations.items() if p not in templates}
-        tls = _tls_context(args)
         client = PrintClient(
-            args.host,
-            args.port,
-            args.called_ae,
-            args.calling_ae,
+            **_peer(args),
             color=args.color,
             film_session=film_session,
             film_box=film_box,
@@ -302,10 +282,7 @@ def run_print(args: argparse.Namespace) -> int:
             bits=args.bits,
             max_image_size=args.max_size,
             check_printer=not args.no_status_check,
-            timeout=args.timeout,
             on_film=progress,
-            tls=tls,
-            tls_server_name=args.tls_server_name,
         )
     except ValueError as exc:
         print(f"dicomprint: {exc}", file=sys.stderr)
@@ -365,6 +342,25 @@ def _configure_logging(level: str) -> None:
     from .cli import configure_logging  # here: cli imports this module
 
     configure_logging(level)
+
+
+def _where(args: argparse.Namespace) -> str:
+    """The printer as messages name it: ``AE@host:port``."""
+    return f"{args.called_ae}@{args.host}:{args.port}"
+
+
+def _peer(args: argparse.Namespace) -> dict[str, Any]:
+    """The printer options as the keyword arguments of ``echo``,
+    ``printer_information`` and ``PrintClient``; ValueError for bad TLS files."""
+    return {
+        "host": args.host,
+        "port": args.port,
+        "called_ae": args.called_ae,
+        "calling_ae": args.calling_ae,
+        "timeout": args.timeout,
+        "tls": _tls_context(args),
+        "tls_server_name": args.tls_server_name,
+    }
 
 
 def _tls_context(args: argparse.Namespace) -> Any:
