@@ -419,37 +419,42 @@ def _annotations(pairs: Sequence[str]) -> dict[int, str]:
     return result
 
 
+def _fields(text: str) -> list[str]:
+    """The names of the ``{Keyword}`` fields of an annotation text."""
+    return [name for _, name, _, _ in string.Formatter().parse(text) if name is not None]
+
+
 def _is_template(text: str) -> bool:
-    return any(name is not None for _, name, _, _ in string.Formatter().parse(text))
+    return bool(_fields(text))
 
 
 def _filled(template: str, dataset: Any) -> str:
     """``template`` with each ``{Keyword}`` replaced by the image's value (empty if absent).
 
-    Person names read ``FAMILY, GIVEN MIDDLE``; multiple values are joined
-    with ``/``; binary values and sequences are left out; control characters
-    are dropped and the result cut to the 64 characters of an annotation.
+    The result is cut to the 64 characters of an annotation.
     """
+    values = {name: _field_text(dataset.get(name)) for name in _fields(template)}
+    return template.format_map(values)[:64]
+
+
+def _field_text(value: Any) -> str:
+    """A value as annotation text: person names read ``FAMILY, GIVEN MIDDLE``,
+    multiple values are joined with ``/``, binary values and sequences are
+    left out, and control characters dropped."""
     from pydicom.multival import MultiValue
     from pydicom.sequence import Sequence as DicomSequence
     from pydicom.valuerep import PersonName
 
-    def text_of(value: Any) -> str:
-        if value is None or isinstance(value, bytes | bytearray | DicomSequence):
-            return ""
-        if isinstance(value, PersonName):
-            given = " ".join(part for part in (value.given_name, value.middle_name) if part)
-            return ", ".join(part for part in (value.family_name, given) if part)
-        if isinstance(value, list | tuple | MultiValue):
-            return "/".join(text_of(v) for v in value)
-        return str(value)
-
-    class Values(dict):
-        def __missing__(self, keyword: str) -> str:
-            text = text_of(dataset.get(keyword)).replace("\\", "/")
-            return "".join(c for c in text if c >= " ")
-
-    return template.format_map(Values())[:64]
+    if value is None or isinstance(value, bytes | bytearray | DicomSequence):
+        return ""
+    if isinstance(value, PersonName):
+        given = " ".join(part for part in (value.given_name, value.middle_name) if part)
+        text = ", ".join(part for part in (value.family_name, given) if part)
+    elif isinstance(value, list | tuple | MultiValue):
+        text = "/".join(_field_text(v) for v in value)
+    else:
+        text = str(value)
+    return "".join(c for c in text.replace("\\", "/") if c >= " ")
 
 
 def _attributes(pairs: Sequence[str]) -> dict[str, Any]:
