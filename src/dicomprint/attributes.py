@@ -207,6 +207,20 @@ def referenced_sequence(*references: tuple[str, str]) -> DicomSequence:
     return DicomSequence(items)
 
 
+def asked_for(
+    tags: Iterable[int], known: Sequence[str], default: Sequence[str] | None = None
+) -> list[str]:
+    """The keywords of ``known`` an N-GET's attribute list asks for.
+
+    Tags not known are left out, never an error (SCUs ask for attributes
+    printers rarely have); an empty list asks for ``default`` (all known).
+    """
+    wanted = [keyword_for_tag(Tag(t)) for t in tags]
+    if not wanted:
+        return list(known if default is None else default)
+    return [keyword for keyword in wanted if keyword in known]
+
+
 def to_dataset(obj: Any, keywords: Iterable[str]) -> Dataset:
     """A dataset holding the named attributes of a model object (None skipped)."""
     dataset = Dataset()

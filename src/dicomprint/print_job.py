@@ -14,9 +14,8 @@ from collections.abc import Iterable
 
 from attrs import frozen
 from pydicom import Dataset
-from pydicom.datadict import keyword_for_tag
-from pydicom.tag import Tag
 
+from .attributes import asked_for, to_dataset
 from .character_set import declare_character_set
 from .job import PrintJob
 
@@ -71,12 +70,7 @@ class PrintJobInstance:
 
         Tags this class does not have are left out, as for the Printer.
         """
-        wanted = [keyword_for_tag(Tag(t)) for t in tags] or list(ATTRIBUTES)
-        dataset = Dataset()
-        for keyword in wanted:
-            if keyword in ATTRIBUTES:
-                setattr(dataset, keyword, getattr(self, keyword))
-        return declare_character_set(dataset)
+        return declare_character_set(to_dataset(self, asked_for(tags, ATTRIBUTES)))
 
     def event_report(self) -> tuple[int, Dataset]:
         """(Event Type ID, event information) for the job's current status."""

@@ -11,9 +11,8 @@ from collections.abc import Callable, Iterable
 
 from attrs import define, field
 from pydicom import Dataset
-from pydicom.datadict import keyword_for_tag
-from pydicom.tag import Tag
 
+from .attributes import asked_for, to_dataset
 from .character_set import declare_character_set
 from .profile import DEFAULT_PROFILE, PrinterProfile
 
@@ -51,15 +50,11 @@ class Printer:
         Unknown tags are left out, never an error (modalities ask for
         attributes printers rarely have). With no tags, the status pair.
         """
-        wanted = [keyword_for_tag(Tag(t)) for t in tags] or list(_STATUS_KEYWORDS)
-        dataset = Dataset()
-        for keyword in wanted:
-            if keyword in _STATUS_KEYWORDS:
-                setattr(dataset, keyword, getattr(self, keyword))
-            elif keyword in _IDENTITY_KEYWORDS:
-                value = getattr(self.profile.identity, keyword)
-                if value:
-                    setattr(dataset, keyword, value)
+        identity = self.profile.identity
+        wanted = asked_for(tags, _STATUS_KEYWORDS + _IDENTITY_KEYWORDS, _STATUS_KEYWORDS)
+        dataset = to_dataset(self, [k for k in wanted if k in _STATUS_KEYWORDS])
+        known = [k for k in wanted if k in _IDENTITY_KEYWORDS and getattr(identity, k)]
+        dataset.update(to_dataset(identity, known))
         return dataset
 
     def set_status(self, status: str, info: str = "") -> None:
