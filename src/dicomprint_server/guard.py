@@ -135,11 +135,14 @@ def guard(
     label: Callable[[], str] | None = None,
     *,
     max_message_bytes: int | None = None,
+    on_ending: Callable[[str], None] | None = None,
 ) -> None:
     """Install the guards on the DIMSE traffic (see the module) on ``assoc``.
 
     Call before the association's reactor starts (an EVT_CONN_OPEN handler).
-    The time limit is the association's ``dimse_timeout``.
+    The time limit is the association's ``dimse_timeout``. ``on_ending`` is
+    called with ``"released"`` or ``"aborted"`` when the peer's A-RELEASE-RQ
+    or A-ABORT arrives (pynetdicom may report the closed connection first).
     """
     dispatch = assoc._serve_request
 
@@ -190,25 +193,33 @@ def guard(
         return get_msg(block)
 
     assoc.dimse.get_msg = reactor_get_msg
-    bound_pdus(assoc, who, max_message_bytes)
+    bound_pdus(assoc, who, max_message_bytes, on_ending)
 
 
 #: The longest PDU other than P-DATA-TF received: association requests are a
 #: few kilobytes; A-RELEASE and A-ABORT PDUs four bytes.
 MAX_CONTROL_PDU = 1 << 20
 _P_DATA_TF = 0x04
+#: The peer ending the association, by PDU type: A-RELEASE-RQ, A-ABORT.
+_ENDINGS = {0x05: "released", 0x07: "aborted"}
 #: An A-ABORT PDU from the service provider, reason 6: invalid PDU parameter value.
 _A_ABORT_HEADER = b"\x07\x00\x00\x00\x00\x04"
 _A_ABORT_BODY = b"\x00\x00\x02\x06"
 
 
-def bound_pdus(assoc: Any, who: Callable[[], str], max_message_bytes: int | None) -> None:
+def bound_pdus(
+    assoc: Any,
+    who: Callable[[], str],
+    max_message_bytes: int | None,
+    on_ending: Callable[[str], None] | None = None,
+) -> None:
     """Refuse PDUs longer than announced from their header (see the module).
 
     Wraps the reads of ``assoc``'s socket: pynetdicom reads each PDU's 6-byte
     header, then its body. An oversized header is answered with an A-ABORT,
     and pynetdicom is handed one in its place, so it ends the association
-    as aborted without reading the body.
+    as aborted without reading the body. The header of a peer's A-RELEASE-RQ
+    or A-ABORT goes to ``on_ending`` (see :func:`guard`).
     """
     transport = assoc.dul.socket
     recv = transport.recv
@@ -221,6 +232,8 @@ def bound_pdus(assoc: Any, who: Callable[[], str], max_message_bytes: int | None
         if nr_bytes != 6 or len(data) != 6:
             return data
         pdu_type, length = data[0], int.from_bytes(data[2:6], "big")
+        if on_ending is not None and pdu_type in _ENDINGS:
+            on_ending(_ENDINGS[pdu_type])
         limit = _pdu_limit(assoc, pdu_type, max_message_bytes)
         if limit is None or length <= limit:
             return data

@@ -32,7 +32,6 @@ from attrs import define, field
 from pydicom import Dataset
 from pydicom.uid import UID
 from pynetdicom import evt
-from pynetdicom.pdu import A_ABORT_RQ, A_RELEASE_RQ
 
 from dicomprint import Printer, PrintError, PrintSession, Reply, Status, uids
 from dicomprint.budget import PixelBudget
@@ -55,7 +54,6 @@ _MAX_COMMENT = 64
 #: at once; it is CPU-bound, so more than the cores would not be faster.
 PARALLEL_DECODES = 2
 #: PDUs that end an association, and how.
-_ENDINGS = {A_ABORT_RQ: "aborted", A_RELEASE_RQ: "released"}
 #: The A-ASSOCIATE-RJ fields of pynetdicom's A_ASSOCIATE primitive.
 _RJ_FIELDS = ("result", "result_source", "diagnostic")
 
@@ -156,7 +154,6 @@ class PrintSCP:
             (evt.EVT_RELEASED, self._ended),
             (evt.EVT_ABORTED, self._ended),
             (evt.EVT_CONN_CLOSE, self._ended),
-            (evt.EVT_PDU_RECV, self._pdu_received),
             (evt.EVT_C_ECHO, self._c_echo),
             (evt.EVT_C_STORE, self._c_store),
             (evt.EVT_N_CREATE, self._n_create),
@@ -227,8 +224,13 @@ class PrintSCP:
 
         # Requests pynetdicom would abort on or leave unanswered get a status;
         # receiving one message is bounded in time and size.
+        def ending(how: str) -> None:
+            state = self._state(assoc)
+            if state is not None:
+                state.ending = how
+
         limit = self.budget.limit if self.budget is not None else None
-        guard(assoc, label, max_message_bytes=limit)
+        guard(assoc, label, max_message_bytes=limit, on_ending=ending)
         bound_reads(assoc, assoc.acse_timeout)  # until negotiated
 
     def _accepted(self, event: Any) -> None:
@@ -306,13 +308,6 @@ class PrintSCP:
             why or "no reason given",
             rejection_text(result, source, reason) if None not in (result, source, reason) else "?",
         )
-
-    def _pdu_received(self, event: Any) -> None:
-        ending = _ENDINGS.get(type(event.pdu))
-        if ending is not None:
-            state = self._state(event.assoc)
-            if state is not None:
-                state.ending = ending
 
     def _ended(self, event: Any) -> None:
         how = {
