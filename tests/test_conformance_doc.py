@@ -257,7 +257,7 @@ def test_dicom_backend_proposes_what_the_document_says(monkeypatch):
         def shutdown(self):
             pass
 
-    monkeypatch.setattr("pynetdicom.AE", RecordingAE)
+    monkeypatch.setattr("dicomprint_server.print_scu.AE", RecordingAE)
     with pytest.raises(dicom.DicomStoreError):
         dicom.DicomPrinter(host="peer.invalid").send([Dataset()])
     (row,) = table("Proposed presentation contexts (`dicom` backend)")

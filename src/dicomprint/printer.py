@@ -20,8 +20,9 @@ PRINTER_STATUSES = ("NORMAL", "WARNING", "FAILURE")
 #: N-EVENT-REPORT Event Type ID for each Printer Status.
 EVENT_TYPE_IDS = {"NORMAL": 1, "WARNING": 2, "FAILURE": 3}
 
-_STATUS_KEYWORDS = ("PrinterStatus", "PrinterStatusInfo")
-_IDENTITY_KEYWORDS = (
+#: The Printer's attributes: its status, and what it says about itself.
+STATUS_KEYWORDS = ("PrinterStatus", "PrinterStatusInfo")
+IDENTITY_KEYWORDS = (
     "PrinterName",
     "Manufacturer",
     "ManufacturerModelName",
@@ -51,9 +52,9 @@ class Printer:
         attributes printers rarely have). With no tags, the status pair.
         """
         identity = self.profile.identity
-        wanted = asked_for(tags, _STATUS_KEYWORDS + _IDENTITY_KEYWORDS, _STATUS_KEYWORDS)
-        dataset = to_dataset(self, [k for k in wanted if k in _STATUS_KEYWORDS])
-        known = [k for k in wanted if k in _IDENTITY_KEYWORDS and getattr(identity, k)]
+        wanted = asked_for(tags, STATUS_KEYWORDS + IDENTITY_KEYWORDS, STATUS_KEYWORDS)
+        dataset = to_dataset(self, [k for k in wanted if k in STATUS_KEYWORDS])
+        known = [k for k in wanted if k in IDENTITY_KEYWORDS and getattr(identity, k)]
         dataset.update(to_dataset(identity, known))
         return dataset
 

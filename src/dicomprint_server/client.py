@@ -49,7 +49,7 @@ from .client_reports import (
     PrintWarning,
     describe_status,
 )
-from .print_scu import PrintAssociation, echo, printer_information
+from .print_scu import PRINTER_STATUS, PrintAssociation, echo, printer_information
 
 __all__ = [
     "DEFAULT_MAX_IMAGE_SIZE",
@@ -71,7 +71,6 @@ PRINT_LEVELS = ("film_box", "film_session")
 
 #: N-ACTION statuses of a printer that does not print at that level.
 _ACTION_NOT_SUPPORTED = {Status.UNRECOGNIZED_OPERATION, Status.NO_SUCH_ACTION_TYPE}
-_PRINTER_STATUS_TAGS = [Tag(0x2110, 0x0010), Tag(0x2110, 0x0020)]
 _REFERENCED_PRINT_JOB_SEQUENCE = Tag(0x2100, 0x0500)
 _PRINT_JOB_STATUS_TAGS = [Tag(0x2100, 0x0020), Tag(0x2100, 0x0030)]
 #: Execution Statuses after which a print job changes no more.
@@ -463,7 +462,7 @@ class PrintClient:
 
     def printer_status(self) -> Dataset:
         """N-GET of Printer Status and Printer Status Info from the printer."""
-        return self._scu().n_get(uids.Printer, uids.PrinterInstance, _PRINTER_STATUS_TAGS)
+        return self._scu().n_get(uids.Printer, uids.PrinterInstance, PRINTER_STATUS)
 
     # -- Steps ---------------------------------------------------------------------------
 

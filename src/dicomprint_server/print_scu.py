@@ -26,12 +26,13 @@ from collections.abc import Callable, Iterable, Set
 from typing import Any
 
 from pydicom import Dataset
-from pydicom.tag import Tag
+from pydicom.datadict import tag_for_keyword
 from pydicom.uid import UID
 from pynetdicom import AE, evt
 
 from dicomprint import uids
 from dicomprint.character_set import character_set_for
+from dicomprint.printer import IDENTITY_KEYWORDS, STATUS_KEYWORDS
 
 from .access import rejection_text
 from .client_reports import PrintClientError, PrinterEvent, PrintWarning, describe_status
@@ -82,7 +83,7 @@ class PrintAssociation:
         self._message_id = 0
         self._responses: dict[int, Dataset] = {}
         self._lock = threading.Lock()
-        ae = _requestor(calling_ae, timeout)
+        ae = requestor(calling_ae, timeout)
         ae.add_requested_context(meta_sop_class, TRANSFER_SYNTAXES)
         # Verification too: a printer without the meta class then still
         # associates (instead of pynetdicom aborting), so we can say what it lacks.
@@ -236,7 +237,7 @@ class PrintAssociation:
         self._on_event(report)
 
 
-def _requestor(calling_ae: str, timeout: float) -> AE:
+def requestor(calling_ae: str, timeout: float) -> AE:
     """Our AE, waiting at most ``timeout`` seconds for anything, the TCP connection too."""
     ae = AE(ae_title=calling_ae)
     ae.acse_timeout = ae.dimse_timeout = ae.network_timeout = timeout
@@ -317,7 +318,7 @@ def echo(
     ``tls_server_name``: the name the server's certificate must have (the
     host by default).
     """
-    ae = _requestor(calling_ae, timeout)
+    ae = requestor(calling_ae, timeout)
     ae.add_requested_context(VERIFICATION, TRANSFER_SYNTAXES)
     assoc = associate(ae, host, port, called_ae, [], tls, tls_server_name)
     try:
@@ -329,17 +330,10 @@ def echo(
     return int(status.Status)
 
 
-_PRINTER_STATUS = [Tag(0x2110, 0x0010), Tag(0x2110, 0x0020)]  # Printer Status (Info)
+#: Printer Status and Printer Status Info.
+PRINTER_STATUS = [tag_for_keyword(keyword) for keyword in STATUS_KEYWORDS]
 #: What :func:`printer_information` asks the Printer for besides its status.
-PRINTER_ATTRIBUTES = [
-    Tag(0x2110, 0x0030),  # Printer Name
-    Tag(0x0008, 0x0070),  # Manufacturer
-    Tag(0x0008, 0x1090),  # Manufacturer's Model Name
-    Tag(0x0018, 0x1000),  # Device Serial Number
-    Tag(0x0018, 0x1020),  # Software Versions
-    Tag(0x0018, 0x1200),  # Date of Last Calibration
-    Tag(0x0018, 0x1201),  # Time of Last Calibration
-]
+PRINTER_ATTRIBUTES = [tag_for_keyword(keyword) for keyword in IDENTITY_KEYWORDS]
 
 
 def printer_information(
@@ -373,7 +367,7 @@ def printer_information(
         tls_server_name=tls_server_name,
     )
     try:
-        printer = assoc.n_get(uids.Printer, uids.PrinterInstance, _PRINTER_STATUS)
+        printer = assoc.n_get(uids.Printer, uids.PrinterInstance, PRINTER_STATUS)
         printer.update(_printer_identity(assoc))
         configuration = None
         if uids.PrinterConfigurationRetrieval in assoc.accepted:

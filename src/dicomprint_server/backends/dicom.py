@@ -150,20 +150,16 @@ class DicomPrinter:
         return written
 
     def send(self, datasets: Sequence[Dataset]) -> None:
-        from pynetdicom import AE
-
         from ..client_reports import PrintClientError
         from ..connection import requestor_guard
-        from ..print_scu import associate
+        from ..print_scu import associate, requestor
 
         peer = f"{self.called_ae_title}@{self.host}:{self.port}"
-        ae = AE(ae_title=self.calling_ae_title)
+        ae = requestor(self.calling_ae_title, self.timeout)
         ae.add_requested_context(
             SECONDARY_CAPTURE_IMAGE_STORAGE,
             [EXPLICIT_VR_LITTLE_ENDIAN, IMPLICIT_VR_LITTLE_ENDIAN],
         )
-        ae.acse_timeout = ae.dimse_timeout = ae.network_timeout = self.timeout
-        ae.connection_timeout = self.timeout
         ae.maximum_pdu_size = self.max_pdu
         ae.implementation_class_uid = IMPLEMENTATION_CLASS_UID
         ae.implementation_version_name = IMPLEMENTATION_VERSION_NAME
