@@ -11,7 +11,7 @@ from pydicom import Dataset
 
 from client_support import RecordingPrinter, no_render
 from dicomprint import uids
-from dicomprint.character_set import LATIN1, UTF8, declare_character_set, has_non_ascii_text
+from dicomprint.character_set import LATIN1, UTF8, character_set_for, declare_character_set
 from dicomprint_server.client import PrintClient as ProductClient
 from dicomprint_server.print_scu import _outgoing
 from server_support import PrintClient, running_server
@@ -102,7 +102,7 @@ def test_declare_leaves_a_chosen_character_set_and_looks_into_sequences():
     item.TextString = "Ærø"
     outer = Dataset()
     outer.ReferencedImageBoxSequence = [item]
-    assert has_non_ascii_text(outer)
+    assert character_set_for(outer) == LATIN1
     assert declare_character_set(outer).SpecificCharacterSet == LATIN1
     item.TextString = "Ærø 山"
     del outer.SpecificCharacterSet

@@ -24,7 +24,6 @@ __all__ = [
     "UTF8",
     "character_set_for",
     "declare_character_set",
-    "has_non_ascii_text",
 ]
 
 #: The Specific Character Set terms for ISO 8859-1 and for UTF-8.
@@ -44,11 +43,6 @@ def character_set_for(dataset: Dataset) -> str | None:
     if not beyond:
         return None
     return LATIN1 if all(_fits_latin1(text) for text in beyond) else UTF8
-
-
-def has_non_ascii_text(dataset: Dataset) -> bool:
-    """Whether any text value of ``dataset`` or its sequence items is not ASCII."""
-    return any(not text.isascii() for text in _texts(dataset))
 
 
 def declare_character_set(dataset: Dataset) -> Dataset:

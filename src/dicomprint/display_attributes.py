@@ -26,7 +26,7 @@ def _no_override(profile: PrinterProfile) -> None:
 
 def clamp_density(value: int, profile: PrinterProfile, warnings: list[Status]) -> int:
     """Clamp Min/Max Density to the printer's range, warning B605."""
-    clamped = min(max(value, profile.min_density), profile.max_density)
+    clamped = profile.clamp_density(value)
     if clamped != value:
         warnings.append(Status.DENSITY_CLAMPED)
     return clamped

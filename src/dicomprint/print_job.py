@@ -70,7 +70,7 @@ class PrintJobInstance:
 
         Tags this class does not have are left out, as for the Printer.
         """
-        return declare_character_set(to_dataset(self, asked_for(tags, ATTRIBUTES)))
+        return to_dataset(self, asked_for(tags, ATTRIBUTES))  # Reply declares its character set
 
     def event_report(self) -> tuple[int, Dataset]:
         """(Event Type ID, event information) for the job's current status."""

@@ -19,7 +19,6 @@ from __future__ import annotations
 from pydicom import Dataset
 
 from . import uids
-from .character_set import declare_character_set
 from .film_box import FilmBox
 from .film_sizes import film_size_px
 from .placement import film_layout
@@ -77,7 +76,7 @@ def printer_configuration(profile: PrinterProfile) -> Dataset:
     item.PrinterName = identity.PrinterName
     dataset = Dataset()
     dataset.PrinterConfigurationSequence = [item]
-    return declare_character_set(dataset)
+    return dataset  # Reply declares its character set
 
 
 def _media(profile: PrinterProfile) -> list[Dataset]:

@@ -136,14 +136,17 @@ class PrinterProfile:
                 f"min_density {self.min_density} must be at least 0 and below"
                 f" max_density {self.max_density}"
             )
-        low, high = self.min_density, self.max_density
         box = self.film_box
         fitted = attrs.evolve(
             box,
-            MinDensity=min(max(box.MinDensity, low), high),
-            MaxDensity=min(max(box.MaxDensity, low), high),
+            MinDensity=self.clamp_density(box.MinDensity),
+            MaxDensity=self.clamp_density(box.MaxDensity),
         )
         object.__setattr__(self, "film_box", fitted)  # frozen: set once, here
+
+    def clamp_density(self, value: int) -> int:
+        """``value`` (hundredths of OD) within ``min_density .. max_density``."""
+        return min(max(value, self.min_density), self.max_density)
 
     def dpi(self, resolution_id: str) -> int:
         """Dots per inch for a Requested Resolution ID (STANDARD or HIGH)."""
