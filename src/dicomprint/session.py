@@ -62,6 +62,8 @@ class Reply:
     #: Tags of the attributes ignored as not supported (warning 0x0107), for
     #: the N-SET response's Attribute Identifier List.
     unrecognized: tuple[int, ...] = ()
+    #: The Print Job an N-ACTION created (its reply references it), for its event.
+    print_job: PrintJobInstance | None = None
 
 
 def _reply(status_list: list[Status], comments: list[str], dataset=None, uid=None) -> Reply:
@@ -282,7 +284,7 @@ class PrintSession:
         result, printed = self._print(session.film_boxes)
         if result is not None:
             warnings.append(result)
-        return _reply(warnings, [], self._action_reply(printed), uid)
+        return self._action_reply(warnings, printed, uid)
 
     def _session(self, uid: str) -> FilmSession:
         if self.film_session is None or self.film_session.SOPInstanceUID != uid:
@@ -375,7 +377,7 @@ class PrintSession:
         result, printed = self._print([box])
         if result is not None:
             warnings.append(result)
-        return _reply(warnings, [], self._action_reply(printed), uid)
+        return self._action_reply(warnings, printed, uid)
 
     def delete_film_box(self, uid: str) -> Reply:
         box = self._current_film_box(uid)
@@ -536,19 +538,20 @@ class PrintSession:
         """The SCU has answered the job's final event: the instance goes (PS3.4 H.4.4)."""
         self.print_jobs.pop(uid, None)
 
-    def _action_reply(self, job: PrintJob) -> Dataset | None:
-        """The N-ACTION reply: the Print Job it created, when the class was negotiated."""
+    def _action_reply(self, warnings: list[Status], job: PrintJob, uid: str) -> Reply:
+        """The N-ACTION reply, with the Print Job it created when the class was negotiated."""
+        reply = _reply(warnings, [], None, uid)
         if not self.print_job_negotiated:
-            return None
+            return reply
         instance = PrintJobInstance.done(job, self.profile.identity.PrinterName)
         self.print_jobs[instance.SOPInstanceUID] = instance
-        reply = Dataset()
+        dataset = Dataset()
         # (2100,0500): PS3.4 H.4.1.2.4 uses it here, though PS3.6 lists it as
         # retired (pydicom's keyword names its Pull Stored Print use).
-        reply.ReferencedPrintJobSequencePullStoredPrint = referenced_sequence(
+        dataset.ReferencedPrintJobSequencePullStoredPrint = referenced_sequence(
             (uids.PrintJob, instance.SOPInstanceUID)
         )
-        return reply
+        return attrs.evolve(reply, dataset=dataset, print_job=instance)
 
     # -- Printing ------------------------------------------------------------------
 

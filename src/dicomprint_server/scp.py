@@ -35,6 +35,7 @@ from pynetdicom import evt
 
 from dicomprint import Printer, PrintError, PrintSession, Reply, Status, uids
 from dicomprint.budget import PixelBudget
+from dicomprint.print_job import PrintJobInstance
 from dicomprint.session import PrintCallback
 from dicomprint.store import StoreToFilm
 
@@ -436,29 +437,24 @@ class PrintSCP:
             uid,
             lambda s: s.session.n_action(sop_class, uid, action),
         )
-        if reply is not None and reply.dataset is not None:
-            self._announce_print_jobs(event.assoc, reply.dataset)
+        if reply is not None and reply.print_job is not None:
+            self._announce_print_job(event.assoc, reply.print_job)
         return status, reply.dataset if reply else None
 
-    def _announce_print_jobs(self, assoc: Any, action_reply: Dataset) -> None:
-        """Queue the Done event of each Print Job the N-ACTION created.
+    def _announce_print_job(self, assoc: Any, job: PrintJobInstance) -> None:
+        """Queue the Done event of the Print Job an N-ACTION created.
 
-        The session forgets a job once the SCU has answered its event.
+        The session forgets the job once the SCU has answered its event.
         """
         state = self._state(assoc)
         if state is None or state.outbox is None:
             return
-        session = state.session
-        for item in action_reply.get("ReferencedPrintJobSequencePullStoredPrint") or []:
-            job = session.print_jobs.get(str(item.ReferencedSOPInstanceUID))
-            if job is None:
-                continue
-            state.outbox.post(
-                *job.event_report(),
-                sop_class=uids.PrintJob,
-                instance=job.SOPInstanceUID,
-                answered=functools.partial(session.forget_print_job, job.SOPInstanceUID),
-            )
+        state.outbox.post(
+            *job.event_report(),
+            sop_class=uids.PrintJob,
+            instance=job.SOPInstanceUID,
+            answered=functools.partial(state.session.forget_print_job, job.SOPInstanceUID),
+        )
 
     def _n_delete(self, event: Any) -> Dataset:
         request = event.request
