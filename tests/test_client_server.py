@@ -469,7 +469,7 @@ def test_a_print_job_that_fails_after_the_n_action_raises_at_close(tmp_path, pri
 
 def test_without_an_event_the_print_job_is_asked_for(tmp_path, printer):
     def silent(server):  # references its jobs but sends no events
-        server.scp._announce_print_job = lambda assoc, reply: None
+        server.scp._announce_print_job = lambda assoc, job: None
 
     with running_server(tmp_path, backend=printer, render=no_render, before_start=silent) as s:
         host, port = s.address
@@ -482,7 +482,7 @@ def test_without_an_event_the_print_job_is_asked_for(tmp_path, printer):
 
 def test_an_abort_while_waiting_for_print_jobs_is_reported_at_once(tmp_path, printer):
     def abort_instead(server):  # no Done event: the printer aborts half a second later
-        def announce(assoc, reply):
+        def announce(assoc, job):
             threading.Timer(0.5, assoc.abort).start()
 
         server.scp._announce_print_job = announce
