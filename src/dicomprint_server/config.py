@@ -22,7 +22,7 @@ import ipaddress
 import re
 import ssl
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -304,37 +304,41 @@ def _networks(value: Any, key: str = "client_addresses") -> tuple[IPNetwork, ...
     return tuple(networks)
 
 
-def _ae_addresses(value: Any) -> Mapping[str, tuple[IPNetwork, ...]]:
-    if not isinstance(value, Mapping):
-        raise ConfigError(f"calling_ae_addresses = {value!r}: a table of AE title = [addresses]")
-    bound: dict[str, tuple[IPNetwork, ...]] = {}
-    for title, addresses in value.items():
-        (title,) = _ae_titles([title], "calling_ae_addresses")
-        if title in bound:
-            raise ConfigError(f"calling_ae_addresses: {title!r} is listed twice")
-        networks = _networks(addresses, f"calling_ae_addresses.{title}")
-        if not networks:
-            raise ConfigError(f"calling_ae_addresses.{title}: list at least one address")
-        bound[title] = networks
-    return bound
+def _per_title(
+    value: Any, key: str, items: tuple[str, str], parse: Callable[[Any, str], tuple[Any, ...]]
+) -> Mapping[str, tuple[Any, ...]]:
+    """A table of calling AE title = [item, ...], each list read by ``parse``.
 
-
-def _ae_certificates(value: Any) -> Mapping[str, tuple[str, ...]]:
-    key = "calling_ae_certificates"
+    ``items`` names one item and several, for the messages.
+    """
+    one, several = items
     if not isinstance(value, Mapping):
-        raise ConfigError(f"{key} = {value!r}: a table of AE title = [certificate names]")
-    bound: dict[str, tuple[str, ...]] = {}
-    for title, names in value.items():
+        raise ConfigError(f"{key} = {value!r}: a table of AE title = [{several}]")
+    bound: dict[str, tuple[Any, ...]] = {}
+    for title, values in value.items():
         (title,) = _ae_titles([title], key)
         if title in bound:
             raise ConfigError(f"{key}: {title!r} is listed twice")
-        if not isinstance(names, list | tuple) or not all(isinstance(n, str) for n in names):
-            raise ConfigError(f"{key}.{title} = {names!r}: a list of certificate names")
-        cleaned = tuple(dict.fromkeys(n.strip() for n in names if n.strip()))
-        if not cleaned:
-            raise ConfigError(f"{key}.{title}: list at least one certificate name")
-        bound[title] = cleaned
+        parsed = parse(values, f"{key}.{title}")
+        if not parsed:
+            raise ConfigError(f"{key}.{title}: list at least one {one}")
+        bound[title] = parsed
     return bound
+
+
+def _ae_addresses(value: Any) -> Mapping[str, tuple[IPNetwork, ...]]:
+    return _per_title(value, "calling_ae_addresses", ("address", "addresses"), _networks)
+
+
+def _certificate_names(value: Any, where: str) -> tuple[str, ...]:
+    if not isinstance(value, list | tuple) or not all(isinstance(n, str) for n in value):
+        raise ConfigError(f"{where} = {value!r}: a list of certificate names")
+    return tuple(dict.fromkeys(n.strip() for n in value if n.strip()))
+
+
+def _ae_certificates(value: Any) -> Mapping[str, tuple[str, ...]]:
+    names = ("certificate name", "certificate names")
+    return _per_title(value, "calling_ae_certificates", names, _certificate_names)
 
 
 @frozen
