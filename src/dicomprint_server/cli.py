@@ -23,6 +23,7 @@ from pathlib import Path
 from .config import DEFAULT_CONFIG, LOG_LEVELS, ConfigError, load_config
 from .failed_jobs import FailedJobs
 from .print_command import add_commands as add_print_commands
+from .reprint import SHARED_OPTIONS as REPRINT_OPTIONS
 from .reprint import add_command as add_reprint_command
 from .reprint import command as reprint_command
 
@@ -103,7 +104,7 @@ def run_serve(args: argparse.Namespace) -> int:
 
     from .server import PrintServer  # pynetdicom is imported only to serve
 
-    options = {"config": args.config, "output": args.output, "format": args.format}
+    options = {name: getattr(args, name) for name in REPRINT_OPTIONS}
     reprint = reprint_command(options, Path.cwd())
     try:
         server = PrintServer(config, reprint_command=reprint)

@@ -366,7 +366,10 @@ class PrintClient:
         DisplayFormat.parse(str(self.film_box["ImageDisplayFormat"]))
         for attributes in (self.film_session, self.film_box, self.image_box):
             _dataset(attributes)
-        if self.annotations and not self._annotated:
+        self._check_annotated(self.annotations)
+
+    def _check_annotated(self, texts: Mapping[int, str]) -> None:
+        if texts and not self._annotated:
             raise ValueError("annotations need the printer's AnnotationDisplayFormatID in film_box")
 
     def close(self, *, print_pending: bool = True) -> None:
@@ -415,8 +418,7 @@ class PrintClient:
         """
         self._require_open()
         texts = _annotations(annotations)
-        if texts and not self._annotated:
-            raise ValueError("annotations need the printer's AnnotationDisplayFormatID in film_box")
+        self._check_annotated(texts)
         prepared = self._prepare(image, frame=frame, window=window)
         if self._film is None:
             self._film = self._create_film_box()

@@ -36,11 +36,14 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import attrs
+
 from dicomprint import Printer, PrintError, PrintJob, Status
 from dicomprint.backend import PrinterBackend
 from dicomprint.film import Film
 from dicomprint.status import first_warning
 
+from .config import ServerSettings
 from .failed_jobs import FailedJobError, FailedJobs
 
 log = logging.getLogger(__name__)
@@ -55,7 +58,7 @@ _RESOURCE_ERRNOS = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)}
 #: film takes several times its pixels in working memory and is CPU-bound:
 #: the limit bounds memory when many associations print at once, and more
 #: renders than cores would not be faster. Backend calls are not limited.
-RENDERING = threading.BoundedSemaphore(2)
+RENDERING = threading.BoundedSemaphore(attrs.fields(ServerSettings).parallel_renders.default)
 
 
 def _default_renderer() -> Renderer:

@@ -28,6 +28,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import attrs
 from attrs import define, field
 from pydicom import Dataset
 from pydicom.uid import UID
@@ -40,6 +41,7 @@ from dicomprint.session import PrintCallback
 from dicomprint.store import StoreToFilm
 
 from .access import rejection_text
+from .config import ServerSettings
 from .events import EventOutbox, event_contexts
 from .guard import bound_reads, guard
 from .routing import Route
@@ -53,8 +55,7 @@ _MAX_COMMENT = 64
 #: image's size in working memory (float arrays of the modality and VOI
 #: stages), so it is what bounds memory when many storage associations send
 #: at once; it is CPU-bound, so more than the cores would not be faster.
-PARALLEL_DECODES = 2
-#: PDUs that end an association, and how.
+PARALLEL_DECODES = attrs.fields(ServerSettings).parallel_decodes.default
 #: The A-ASSOCIATE-RJ fields of pynetdicom's A_ASSOCIATE primitive.
 _RJ_FIELDS = ("result", "result_source", "diagnostic")
 
