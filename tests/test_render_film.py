@@ -268,3 +268,30 @@ def test_default_profile_prints_p0_at_the_film_max_density():
     scale = display_scale(box, DEFAULT_PROFILE)
     assert film.pixels[h // 2, w // 2] == density_value("150", scale)
     assert scale.density(film.pixels[h // 2, w // 2]) == pytest.approx(1.50, abs=0.02)
+
+
+def test_images_of_different_sizes_in_one_film_print_as_each_does_alone():
+    # The film's images share one look-up buffer: growing it for a larger
+    # image, then reusing its start for a smaller one, must not leak pixels
+    # from one image into another.
+    rng = np.random.default_rng(7)
+    images = [
+        gray(rng.integers(0, 4096, (6, 5)), bits=12),
+        gray(rng.integers(0, 256, (17, 13), dtype=np.uint8)),
+        gray(rng.integers(0, 4096, (3, 4)), bits=12),
+    ]
+
+    def film_with(shown: dict[int, object]) -> np.ndarray:
+        box = film_box("STANDARD\\3,1")
+        for image_box in box.image_boxes:
+            image_box.image = shown.get(image_box.ImageBoxPosition)
+        return render(box)[0].pixels
+
+    together = film_with(dict(enumerate(images, start=1)))
+    alone = [film_with({position: image}) for position, image in enumerate(images, start=1)]
+    third = together.shape[1] // 3
+    for index, film in enumerate(alone):
+        columns = slice(index * third, (index + 1) * third)
+        np.testing.assert_array_equal(together[:, columns], film[:, columns])
+    # Each image is magnified (not a blank cell), so the comparison sees pixels.
+    assert all(len(np.unique(film)) > 10 for film in alone)

@@ -10,7 +10,7 @@ then one pass writes every film pixel about once:
 - each image through its look-up table (:mod:`.luts`) and :mod:`.resample`,
   written into a view of the film. The table is applied on whichever is
   smaller, the source or the printed image, so a magnified image costs one
-  look-up per source pixel,
+  look-up per source pixel (into one buffer the film's images share),
 - the Trim boxes and the annotation text.
 
 Films are uint8, 0 black and 255 white: (H, W) grayscale, or (H, W, 3) RGB
@@ -21,6 +21,7 @@ the film's :class:`~.gsdf.DisplayScale`.
 from __future__ import annotations
 
 import functools
+import math
 
 import numpy as np
 
@@ -120,8 +121,9 @@ def render_film(film_job: FilmJob, job: PrintJob, index: int = 1) -> tuple[Film,
         _view(film, cell)[...] = empty_value
 
     tables = _Tables(film_job, scale)
+    scratch = _Scratch()
     for image_box, placement in placed:
-        _draw_image(film, image_box, placement, tables.lut(image_box), film_job)
+        _draw_image(film, image_box, placement, tables.lut(image_box), film_job, scratch)
 
     # Trim and text contrast with the border they are drawn on.
     ink = 255 if border < 128 else 0
@@ -178,6 +180,23 @@ class _Tables:
         return self.cache[key]
 
 
+class _Scratch:
+    """One buffer for the looked-up images of a film, reused image after image.
+
+    A new array per image would often be freshly mapped memory, whose first
+    touch (a page fault per 4 KiB) costs more than the look-up that fills it.
+    """
+
+    def __init__(self) -> None:
+        self.buffer = np.empty(0, dtype=np.uint8)
+
+    def uint8(self, shape: tuple[int, ...]) -> np.ndarray:
+        size = math.prod(shape)
+        if self.buffer.size < size:
+            self.buffer = np.empty(size, dtype=np.uint8)
+        return self.buffer[:size].reshape(shape)
+
+
 def _view(film: np.ndarray, rect: Rect) -> np.ndarray:
     return film[rect.y : rect.bottom, rect.x : rect.right]
 
@@ -209,6 +228,7 @@ def _draw_image(
     placement: Placement,
     table: ToneTable,
     film_job: FilmJob,
+    scratch: _Scratch,
 ) -> None:
     image = image_box.image
     assert image is not None
@@ -226,7 +246,7 @@ def _draw_image(
     if (source.shape[1], source.shape[0]) == size:
         scaled = table.apply(source, out)
     elif source.shape[0] * source.shape[1] <= size[0] * size[1]:
-        scaled = resize(table.apply(source), size, flag, out)
+        scaled = resize(table.apply(source, scratch.uint8(source.shape)), size, flag, out)
     else:
         # Shrinking: resample the stored values, then look up fewer pixels.
         scaled = table.apply(resize(source, size, flag), out)
