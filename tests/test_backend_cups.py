@@ -17,7 +17,7 @@ from cups_support import (
 from dicomprint.film_sizes import film_size_mm
 from dicomprint_server.backends import OptionError, load_backend
 from dicomprint_server.backends.cups import CupsError, CupsPrinter, media_name
-from dicomprint_server.backends.jpeg import job_tag
+from dicomprint_server.backends.files import job_tag
 from dicomprint_server.backends.page import Document
 
 CUPSREJECT = "/usr/sbin/cupsreject"

@@ -10,8 +10,9 @@ from PIL import Image
 from dicomprint import PrinterProfile, PrintJob
 from dicomprint.film import Film
 from dicomprint.film_session import FilmSession
-from dicomprint_server.backends import jpeg, load_backend
-from dicomprint_server.backends.jpeg import JpegPrinter, folder_name, job_tag, write_atomic
+from dicomprint_server.backends import files, load_backend
+from dicomprint_server.backends.files import folder_name, job_tag, write_atomic
+from dicomprint_server.backends.jpeg import JpegPrinter
 
 CREATED = datetime.datetime(2024, 5, 6, 7, 8, 9, 123456, tzinfo=datetime.UTC)
 
@@ -178,6 +179,6 @@ def test_files_a_crash_left_half_written_are_removed(tmp_path, caplog):
     assert recent.exists()
     # ... and again once the hour has passed (a restart right after a crash
     # leaves files minutes old: they go an hour later).
-    jpeg._tidied[folder] -= jpeg.LEFT_BEHIND_AFTER  # an hour on
+    files._tidied[folder] -= files.LEFT_BEHIND_AFTER  # an hour on
     printer.print_films([make_film(70, 1)], make_job())
     assert not recent.exists() and other.exists()

@@ -49,7 +49,7 @@ from dicomprint import PrinterProfile, PrintJob
 from dicomprint.film import Film
 from dicomprint.film_session import FilmSession
 
-from .backends.jpeg import LEFT_BEHIND_AFTER, fsync_directory, job_tag, write_atomic
+from .backends.files import LEFT_BEHIND_AFTER, fsync_directory, job_tag, write_atomic
 
 log = logging.getLogger(__name__)
 

@@ -46,7 +46,7 @@ from dicomprint.film_sizes import FILM_SIZES_MM
 from dicomprint.job import PrintJob
 
 from ._options import OptionError, build, in_range, one_of
-from .jpeg import job_tag
+from .files import job_tag
 from .page import Document, plan_documents
 from .pdf import encode_pdf
 

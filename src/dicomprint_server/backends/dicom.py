@@ -49,7 +49,7 @@ from ..contexts import (
 )
 from ..tls import client_context
 from ._options import OptionError, build, in_range
-from .jpeg import ensure_folder, folder_name, fsync_directory, job_tag, write_atomic
+from .files import ensure_folder, folder_name, fsync_directory, job_tag, write_atomic
 
 log = logging.getLogger(__name__)
 

@@ -38,7 +38,7 @@ from dicomprint.film import Film
 from dicomprint.job import PrintJob
 
 from ._options import build, in_range, one_of
-from .jpeg import ensure_folder, folder_name, fsync_directory, job_tag, write_atomic
+from .files import ensure_folder, folder_name, fsync_directory, job_tag, write_atomic
 
 log = logging.getLogger(__name__)
 

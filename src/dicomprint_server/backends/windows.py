@@ -38,7 +38,7 @@ from dicomprint.film import Film
 from dicomprint.job import PrintJob
 
 from ._options import OptionError, build, in_range, one_of
-from .jpeg import job_tag
+from .files import job_tag
 from .page import SCALINGS, Document, PageArea, Paper, choose_paper, place_film, plan_documents
 
 log = logging.getLogger(__name__)
