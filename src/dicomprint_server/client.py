@@ -79,8 +79,6 @@ _JOB_ENDS = ("DONE", "FAILURE")
 _JOB_GONE = "GONE"
 #: Seconds without news of a print job after which the client asks (N-GET).
 _JOB_POLL = 5.0
-#: Seconds between checks that the association is still open while waiting.
-_JOB_WAIT_SLICE = 0.2
 
 
 class _Film:
@@ -305,6 +303,7 @@ class PrintClient:
         self._pending: list[_Film] = []  # film_session level: filled, not printed
         self._film_action_class = uids.BasicFilmBox
         self._lock = threading.Lock()  # warnings and events arrive on pynetdicom's threads
+        # Print job events and the association's end wake a wait for print jobs.
         self._job_news = threading.Condition(self._lock)
 
     @property
@@ -346,6 +345,7 @@ class PrintClient:
             timeout=self.timeout,
             warn=self._record_warning,
             on_event=self._record_event,
+            on_end=self._association_ended,
             tls=self.tls,
             tls_server_name=self.tls_server_name,
         )
@@ -691,10 +691,9 @@ class PrintClient:
         next_ask = time.monotonic() + ask_every
         while True:
             with self._job_news:
-                # Short waits: an abort does not notify.
                 self._job_news.wait_for(
-                    lambda: not self._unfinished_jobs(),
-                    max(0.0, min(_JOB_WAIT_SLICE, deadline - time.monotonic())),
+                    lambda: not self._unfinished_jobs() or not self.is_open,
+                    max(0.0, min(next_ask, deadline) - time.monotonic()),
                 )
                 unfinished = self._unfinished_jobs()
             if not unfinished:
@@ -796,6 +795,10 @@ class PrintClient:
     def _record_warning(self, warning: PrintWarning) -> None:
         with self._lock:
             self.warnings.append(warning)
+
+    def _association_ended(self) -> None:
+        with self._job_news:
+            self._job_news.notify_all()
 
     def _record_event(self, event: PrinterEvent) -> None:
         with self._lock:

@@ -58,7 +58,8 @@ class PrintAssociation:
     """An established association with a print SCP.
 
     ``warn`` receives every warning (statuses, printer events); ``on_event``
-    every N-EVENT-REPORT, on pynetdicom's thread. ``tls`` and
+    every N-EVENT-REPORT, on pynetdicom's thread; ``on_end`` (no arguments)
+    is called there when the connection closes, whoever ends it. ``tls`` and
     ``tls_server_name``: DICOM over TLS, as for :class:`~.client.PrintClient`.
     """
 
@@ -74,6 +75,7 @@ class PrintAssociation:
         timeout: float,
         warn: Callable[[PrintWarning], None],
         on_event: Callable[[PrinterEvent], None],
+        on_end: Callable[[], None] | None = None,
         tls: ssl.SSLContext | None = None,
         tls_server_name: str | None = None,
     ) -> None:
@@ -91,7 +93,18 @@ class PrintAssociation:
         for sop_class in optional:
             ae.add_requested_context(sop_class, TRANSFER_SYNTAXES)
         where = f"{called_ae}@{host}:{port}"
-        handlers = [(evt.EVT_DIMSE_RECV, self._received), requestor_guard(self._event_report)]
+        self._closed = False
+
+        def closed(event: Any) -> None:
+            self._closed = True
+            if on_end is not None:
+                on_end()
+
+        handlers = [
+            (evt.EVT_DIMSE_RECV, self._received),
+            (evt.EVT_CONN_CLOSE, closed),
+            requestor_guard(self._event_report),
+        ]
         self._assoc = associate(ae, host, port, called_ae, handlers, tls, tls_server_name)
         self.accepted = frozenset(cx.abstract_syntax for cx in self._assoc.accepted_contexts)
         if meta_sop_class not in self.accepted:
@@ -103,7 +116,7 @@ class PrintAssociation:
 
     @property
     def is_open(self) -> bool:
-        return self._assoc.is_established
+        return not self._closed and self._assoc.is_established
 
     def release(self) -> None:
         if self._assoc.is_established:
