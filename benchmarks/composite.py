@@ -17,8 +17,8 @@ also faults its pages in), and dicomprint's peak memory (tracemalloc) for a
     python benchmarks/composite.py [--repeat N] [--json PATH]
 
 Targets (reported, not asserted): dicomprint faster than every baseline in
-every case, within 3x of the floor for the 3x4 CT case, and a peak under two
-film rasters plus the inputs.
+every case, within 3x of the floor for the 3x4 CT case (reported for reused
+and for fresh memory), and a peak under two film rasters plus the inputs.
 """
 
 from __future__ import annotations
