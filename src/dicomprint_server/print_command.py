@@ -175,45 +175,48 @@ def _add_peer_options(parser: argparse.ArgumentParser) -> None:
 
 
 def run_echo(args: argparse.Namespace) -> int:
-    _configure_logging(args.log_level)
-    from .client import PrintClientError, describe_status, echo
+    from .client import describe_status, echo
 
-    where = _where(args)
-    try:
-        peer = _peer(args)
-    except ValueError as exc:
-        print(f"dicomprint: {exc}", file=sys.stderr)
-        return 2
-    try:
-        status = echo(**peer)
-    except PrintClientError as exc:
-        print(f"dicomprint: C-ECHO {where}: {exc}", file=sys.stderr)
-        return 1
+    failed, status = _ask(args, echo, f"C-ECHO {_where(args)}")
+    if failed is not None:
+        return failed
     category, meaning = describe_status(status)
-    print(f"C-ECHO {where}: 0x{status:04X} {meaning}")
+    print(f"C-ECHO {_where(args)}: 0x{status:04X} {meaning}")
     return 0 if category == "Success" else 1
 
 
 def run_status(args: argparse.Namespace) -> int:
-    _configure_logging(args.log_level)
-    from .client import PrintClientError, printer_information
+    from .client import printer_information
 
-    where = _where(args)
+    failed, answers = _ask(args, printer_information, _where(args))
+    if failed is not None:
+        return failed
+    printer, configuration = answers
+    state = str(printer.get("PrinterStatus") or "unknown")
+    print(f"{_where(args)}: {state} ({printer.get('PrinterStatusInfo') or 'no detail'})")
+    for line in _describe_printer(printer, configuration):
+        print(line)
+    return 0 if state == "NORMAL" else 1
+
+
+def _ask(args: argparse.Namespace, ask: Any, what: str) -> tuple[int | None, Any]:
+    """``ask(**printer options)``: (None, its answer), or (exit status, None) said on stderr.
+
+    Bad options (a TLS file) exit 2; no answer exits 1, the message led by ``what``.
+    """
+    _configure_logging(args.log_level)
+    from .client import PrintClientError
+
     try:
         peer = _peer(args)
     except ValueError as exc:
         print(f"dicomprint: {exc}", file=sys.stderr)
-        return 2
+        return 2, None
     try:
-        printer, configuration = printer_information(**peer)
+        return None, ask(**peer)
     except PrintClientError as exc:
-        print(f"dicomprint: {where}: {exc}", file=sys.stderr)
-        return 1
-    state = str(printer.get("PrinterStatus") or "unknown")
-    print(f"{where}: {state} ({printer.get('PrinterStatusInfo') or 'no detail'})")
-    for line in _describe_printer(printer, configuration):
-        print(line)
-    return 0 if state == "NORMAL" else 1
+        print(f"dicomprint: {what}: {exc}", file=sys.stderr)
+        return 1, None
 
 
 def _describe_printer(printer: Any, configuration: Any) -> list[str]:
