@@ -470,3 +470,17 @@ def test_certificate_bindings_need_tls(tmp_path):
     path.write_text("[access.calling_ae_certificates]\nCT = []\n")
     with pytest.raises(ConfigError, match="list at least one certificate name"):
         load_config(path)
+
+
+def test_certificate_bindings_need_the_clients_ca(tmp_path, pki):
+    # Without CA certificates the server asks clients for no certificate at all.
+    path = tmp_path / "server.toml"
+    table = pki.tls_table(require_client_certificate=False)
+    path.write_text(
+        table.replace(f"ca_certificates = {str(pki.ca)!r}", 'ca_certificates = ""')
+        + '[access.calling_ae_certificates]\nCT = ["modality"]\n'
+    )
+    with pytest.raises(ConfigError, match=r"needs \[tls\] ca_certificates"):
+        load_config(path)
+    path.write_text(table + '[access.calling_ae_certificates]\nCT = ["modality"]\n')
+    assert load_config(path).access.calling_ae_certificates == {"CT": ("modality",)}

@@ -547,6 +547,12 @@ def from_mapping(data: Mapping[str, Any], *, derive_dpi_high: bool = True) -> Se
         raise ConfigError(
             "[access.calling_ae_certificates] needs DICOM over TLS: set [tls] enabled = true"
         )
+    if access.calling_ae_certificates and not tls.ca_certificates:
+        # Without CAs the server asks for no client certificate: none could match.
+        raise ConfigError(
+            "[access.calling_ae_certificates] needs [tls] ca_certificates, the CAs that "
+            "sign the clients' certificates"
+        )
     if tls.enabled:
         tls.server_context()  # unreadable or mismatched files stop the server here
     return ServerConfig(
