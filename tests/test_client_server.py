@@ -15,7 +15,7 @@ import pytest
 from pydicom import Dataset
 
 from client_support import RecordingPrinter, no_render
-from dicomprint import PrinterProfile, Status, uids
+from dicomprint import PrinterProfile, PrintSession, Status, uids
 from dicomprint.prepare import prepare_image
 from dicomprint.print_job import PrintJobInstance
 from dicomprint_server.client import PrintClient, PrintClientError
@@ -393,6 +393,36 @@ def test_annotations_are_printed_on_every_film_and_changed_per_film(tmp_path, pr
         [["", "CT"]],
     ]
     assert client.warnings == []
+
+
+def test_an_annotation_text_is_sent_again_only_when_it_changes(tmp_path, printer, monkeypatch):
+    # Per-image texts (say, {PatientName} filled for each image) mostly repeat
+    # within a film: one N-SET per text the annotation box does not hold yet.
+    sent = []
+    original = PrintSession.n_set
+
+    def counting(session, sop_class, uid, dataset):
+        if sop_class == uids.BasicAnnotationBox:
+            sent.append((dataset.AnnotationPosition, dataset.TextString))
+        return original(session, sop_class, uid, dataset)
+
+    monkeypatch.setattr(PrintSession, "n_set", counting)
+    layout = {"ImageDisplayFormat": "STANDARD\\2,1", "AnnotationDisplayFormatID": "BOTTOM2"}
+    with running_server(tmp_path, backend=printer, render=no_render) as server:
+        with connect(server, film_box=layout, annotations={1: "ACME"}) as client:
+            for value, name in enumerate(("DOE^JANE", "DOE^JANE", "DOE^JANE", "ROE^RICHARD"), 1):
+                client.print_image(flat(value), annotations={1: "ACME", 2: name})
+    assert sent == [
+        (1, "ACME"),  # film 1, from the client's annotations
+        (2, "DOE^JANE"),
+        (1, "ACME"),  # film 2
+        (2, "DOE^JANE"),
+        (2, "ROE^RICHARD"),
+    ]
+    assert [annotation_texts(job) for job in printer.jobs] == [
+        [["ACME", "DOE^JANE"]],
+        [["ACME", "ROE^RICHARD"]],
+    ]
 
 
 def test_annotation_mistakes(tmp_path, printer):

@@ -96,9 +96,9 @@ class _Film:
         self.annotation_boxes = annotation_boxes or []
         self.filled = 0
         #: At film session level, what was set into it, to set again into a
-        #: new film box: (image, image box attributes) in position order, and
-        #: the annotation texts changed for this film.
+        #: new film box: (image, image box attributes) in position order.
         self.images: list[tuple[PreparedImage, Mapping[str | int, Any]]] = []
+        #: What its annotation boxes were set to: Annotation Position -> text.
         self.texts: dict[int, str] = {}
 
     @property
@@ -427,8 +427,6 @@ class PrintClient:
         # Kept while films wait to print at film session level: a full
         # session (below) makes this film start again in a new one.
         keep = self.print_level == "film_session" and bool(self._pending)
-        if keep:
-            film.texts.update(texts)
         position = film.filled + 1
         attributes = {**self.image_box, **(image_box or {})}
         try:
@@ -580,14 +578,17 @@ class PrintClient:
         self._set_annotations(film, old.texts)
         for position, (image, attributes) in enumerate(old.images, 1):
             self._set_image_box(film, position, image, attributes)
-        film.filled, film.images, film.texts = old.filled, old.images, old.texts
+        film.filled, film.images = old.filled, old.images
         return film
 
     def _set_annotations(self, film: _Film, texts: Mapping[int, str]) -> None:
-        """N-SET the annotation boxes of ``film`` (none: the class was not accepted)."""
+        """N-SET the annotation boxes of ``film`` whose text changes (none: the class
+        was not accepted)."""
         if not film.annotation_boxes:
             return
         for position, text in texts.items():
+            if film.texts.get(position) == text:
+                continue  # say, the same {PatientName} for each image of the film
             if position > len(film.annotation_boxes):
                 self._warn(
                     "N-SET Basic Annotation Box",
@@ -601,6 +602,7 @@ class PrintClient:
             request.AnnotationPosition = position
             request.TextString = text
             self._n_set(sop_class, uid, request)
+            film.texts[position] = text
 
     def _set_image_box(
         self, film: _Film, position: int, image: PreparedImage, attributes: Mapping[str | int, Any]
