@@ -184,6 +184,10 @@ def test_bad_arguments(tmp_path, folder, capsys):
     too_long = "1=" + "X" * 65
     assert run("print", "--annotation-format", "BOTTOM", "--annotation", too_long, str(folder)) == 2
     assert "longer than 64 characters" in capsys.readouterr().err
+    # The text around the fields too, before anything is printed.
+    bad = ["--annotation-format", "BOTTOM", "--annotation", "1=A\\B {PatientID}"]
+    assert run("print", *bad, str(folder)) == 2
+    assert "a backslash would split it" in capsys.readouterr().err
     assert run("print", str(tmp_path / "missing")) == 1
     assert "no such file or folder" in capsys.readouterr().err
 

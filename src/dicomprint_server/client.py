@@ -121,7 +121,7 @@ def _dataset(attributes: Mapping[str | int, Any]) -> Dataset:
     return ds
 
 
-def _annotations(texts: Mapping[int, str] | None) -> dict[int, str]:
+def checked_annotations(texts: Mapping[int, str] | None) -> dict[int, str]:
     """Annotation Position -> Text String, checked before anything is sent."""
     checked = {}
     for position, text in (texts or {}).items():
@@ -272,7 +272,7 @@ class PrintClient:
         self.film_box.update(film_box or {})
         self.image_box: dict[str | int, Any] = dict(image_box or {})
         self.presentation_lut = presentation_lut
-        self.annotations = _annotations(annotations)
+        self.annotations = checked_annotations(annotations)
         self.wait_for_print_jobs = wait_for_print_jobs
         self.print_level = print_level
         self.bits = bits
@@ -417,7 +417,7 @@ class PrintClient:
         Image Box Position used.
         """
         self._require_open()
-        texts = _annotations(annotations)
+        texts = checked_annotations(annotations)
         self._check_annotated(texts)
         prepared = self._prepare(image, frame=frame, window=window)
         if self._film is None:

@@ -397,8 +397,13 @@ def _film_box(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _annotations(pairs: Sequence[str]) -> dict[int, str]:
-    """POSITION=TEXT pairs; TEXT may name attributes of the images, ``{PatientName}``."""
+    """POSITION=TEXT pairs; TEXT may name attributes of the images, ``{PatientName}``.
+
+    The text around the fields follows the client's rules for annotation texts.
+    """
     from pydicom.datadict import tag_for_keyword
+
+    from .client import checked_annotations
 
     result = {}
     for pair in pairs:
@@ -418,6 +423,7 @@ def _annotations(pairs: Sequence[str]) -> dict[int, str]:
                     f"{pair!r}: {{{name}{'!' + conversion if conversion else ''}"
                     f"{':' + spec if spec else ''}}} is not {{Keyword}} with a DICOM keyword"
                 )
+        checked_annotations({int(position): "".join(literal for literal, *_ in fields)})
         result[int(position)] = text
     return result
 
