@@ -71,8 +71,9 @@ PRINT_LEVELS = ("film_box", "film_session")
 
 #: N-ACTION statuses of a printer that does not print at that level.
 _ACTION_NOT_SUPPORTED = {Status.UNRECOGNIZED_OPERATION, Status.NO_SUCH_ACTION_TYPE}
-_REFERENCED_PRINT_JOB_SEQUENCE = Tag(0x2100, 0x0500)
-_PRINT_JOB_STATUS_TAGS = [Tag(0x2100, 0x0020), Tag(0x2100, 0x0030)]
+#: (2100,0500), as the server's N-ACTION reply names it (see dicomprint.session).
+_REFERENCED_PRINT_JOB_SEQUENCE = Tag("ReferencedPrintJobSequencePullStoredPrint")
+_PRINT_JOB_STATUS_TAGS = [Tag(k) for k in ("ExecutionStatus", "ExecutionStatusInfo")]
 #: Execution Statuses after which a print job changes no more.
 _JOB_ENDS = ("DONE", "FAILURE")
 #: The status of a print job the printer no longer knows (N-GET 0x0112).

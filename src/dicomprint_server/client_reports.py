@@ -14,10 +14,11 @@ from pynetdicom.status import (
     code_to_category,
 )
 
-from dicomprint import Status, uids
+from dicomprint import Status, print_job, printer, uids
 
-_PRINT_JOB_EVENTS = {1: "PENDING", 2: "PRINTING", 3: "DONE", 4: "FAILURE"}
-_PRINTER_EVENTS = {1: "NORMAL", 2: "WARNING", 3: "FAILURE"}
+#: Event Type ID -> its name, per SOP class (the library's tables turned round).
+_PRINT_JOB_EVENTS = {number: name for name, number in print_job.EVENT_TYPE_IDS.items()}
+_PRINTER_EVENTS = {number: name for name, number in printer.EVENT_TYPE_IDS.items()}
 
 
 def describe_status(code: int) -> tuple[str, str]:
