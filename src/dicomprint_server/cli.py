@@ -25,6 +25,7 @@ from .failed_jobs import FailedJobs
 from .print_command import add_commands as add_print_commands
 from .reprint import SHARED_OPTIONS as REPRINT_OPTIONS
 from .reprint import add_command as add_reprint_command
+from .reprint import add_shared_options as add_shared_reprint_options
 from .reprint import command as reprint_command
 
 log = logging.getLogger("dicomprint_server")
@@ -42,12 +43,10 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run the DICOM print server. Options override the --config file, "
         "which overrides the embedded defaults (see 'dicomprint config').",
     )
-    serve.add_argument("--config", metavar="FILE", help="TOML configuration file")
+    add_shared_reprint_options(serve)  # --config, --output, --format
     serve.add_argument("--port", type=int, help="TCP port (default 11112; 0 picks a free one)")
     serve.add_argument("--host", help="address to listen on (default 0.0.0.0, all interfaces)")
     serve.add_argument("--ae-title", help="our AE title (default PRINTSCP)")
-    serve.add_argument("--output", metavar="DIR", help="output folder (default ./filmbox)")
-    serve.add_argument("--format", choices=("jpeg", "png"), help="output file format")
     serve.add_argument("--dpi", type=int, help="film resolution for STANDARD, dots per inch")
     serve.add_argument("--max-associations", type=int, help="simultaneous associations (20)")
     serve.add_argument("--max-pdu", type=int, help="largest PDU received, bytes (16384)")

@@ -112,6 +112,10 @@ def _png(film: Film) -> bytes:
     return buffer.getvalue()
 
 
+#: The command log lines name for printing kept jobs again, unless told another.
+REPRINT_COMMAND = "dicomprint reprint"
+
+
 class FailedJobs:
     """The failed-jobs folder of a server (one sub-folder per printer)."""
 
@@ -120,7 +124,7 @@ class FailedJobs:
         directory: str | Path,
         *,
         fsync: bool = True,
-        reprint_command: str = "dicomprint reprint",
+        reprint_command: str = REPRINT_COMMAND,
     ) -> None:
         self.directory = Path(directory)
         self.fsync = fsync

@@ -125,6 +125,15 @@ def _print_within(backend: PrinterBackend, films, job, timeout: float) -> None:
 SHARED_OPTIONS = ("config", "output", "format")
 
 
+def add_shared_options(parser: argparse.ArgumentParser) -> None:
+    """Add :data:`SHARED_OPTIONS` to ``serve`` or ``reprint``, alike in both."""
+    parser.add_argument("--config", metavar="FILE", help="TOML configuration file")
+    parser.add_argument(
+        "--output", metavar="DIR", help="output folder of the default printer (default ./filmbox)"
+    )
+    parser.add_argument("--format", choices=("jpeg", "png"), help="its file format (jpeg)")
+
+
 #: Whether commands are written for ``cmd.exe``.
 WINDOWS = os.name == "nt"
 
@@ -157,13 +166,7 @@ def add_command(commands: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "jobs", nargs="*", metavar="JOB", help="job folders (default: every kept job)"
     )
-    parser.add_argument("--config", metavar="FILE", help="TOML configuration file")
-    parser.add_argument(
-        "--output", metavar="DIR", help="output folder of the default printer, as given to serve"
-    )
-    parser.add_argument(
-        "--format", choices=("jpeg", "png"), help="its output file format, as given to serve"
-    )
+    add_shared_options(parser)  # as given to serve
     parser.add_argument(
         "--failed-jobs", metavar="DIR", help="failed-jobs folder (default: from the config)"
     )

@@ -18,7 +18,7 @@ from .access import AccessPolicy, start_server
 from .config import ServerConfig
 from .connection import no_delay
 from .contexts import configure_ae
-from .failed_jobs import FailedJobs
+from .failed_jobs import REPRINT_COMMAND, FailedJobs
 from .printing import Renderer
 from .routing import Route, build_routes
 from .scp import PrintSCP
@@ -45,7 +45,7 @@ class PrintServer:
         *,
         backend: PrinterBackend | None = None,
         render: Renderer | None = None,
-        reprint_command: str = "dicomprint reprint",
+        reprint_command: str = REPRINT_COMMAND,
     ) -> None:
         self.config = config or ServerConfig()
         settings = self.config.server
