@@ -14,7 +14,7 @@ def test_header_and_content_tree_become_indented_lines():
     ds.ContentSequence.append(
         item("CODE", "Laterality", ConceptCodeSequence=Sequence([code("Left")]))
     )
-    ds.ContentSequence.append(item("PNAME", "Reader", PersonName="ROE^RICHARD"))
+    ds.ContentSequence.append(item("PNAME", "Reader", PersonName="ROE^RICHARD^A"))
     lines = report_lines(ds)
     texts = [(line.text, line.depth) for line in lines]
     assert texts[:4] == [
@@ -28,7 +28,7 @@ def test_header_and_content_tree_become_indented_lines():
     assert ("Impression: No acute disease.", 0) in texts
     assert ("Heart rate: 72 /min", 0) in texts
     assert ("Laterality: Left", 0) in texts
-    assert ("Reader: ROE, RICHARD", 0) in texts
+    assert ("Reader: ROE, RICHARD A", 0) in texts  # as annotation fields read names
 
 
 def _measured(number, units):

@@ -62,7 +62,7 @@ def _value(item: Dataset) -> str:
         keyword = {"DATE": "Date", "TIME": "Time", "DATETIME": "DateTime"}[value_type]
         return str(item.get(keyword, "") or "")
     if value_type == "PNAME":
-        return _person_name(item.get("PersonName"))
+        return person_name(item.get("PersonName"))
     if value_type == "UIDREF":
         return str(item.get("UID", "") or "")
     if value_type in ("COMPOSITE", "IMAGE", "WAVEFORM"):
@@ -91,7 +91,7 @@ def report_lines(ds: Dataset) -> list[ReportLine]:
     title = _concept_name(ds) or "Structured Report"
     header = [
         ReportLine(title, heading=True),
-        ReportLine(f"Patient: {_person_name(ds.get('PatientName'))}"),
+        ReportLine(f"Patient: {person_name(ds.get('PatientName'))}"),
         ReportLine(f"Patient ID: {ds.get('PatientID', '') or ''}"),
         ReportLine(f"Study date: {_format_date(str(ds.get('StudyDate', '') or ''))}"),
         ReportLine(""),
@@ -105,13 +105,15 @@ def report_lines(ds: Dataset) -> list[ReportLine]:
     return lines
 
 
-def _person_name(value) -> str:
+def person_name(value) -> str:
+    """A Person Name as people read it: ``FAMILY, GIVEN MIDDLE`` (else as given)."""
     if not value:
         return ""
-    try:
-        return value.family_comma_given() or str(value)
-    except AttributeError:
+    parts = [getattr(value, name, "") for name in ("family_name", "given_name", "middle_name")]
+    if not any(parts):
         return str(value)
+    given = " ".join(part for part in parts[1:] if part)
+    return ", ".join(part for part in (parts[0], given) if part)
 
 
 def _format_date(value: str) -> str:

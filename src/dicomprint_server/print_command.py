@@ -454,11 +454,12 @@ def _field_text(value: Any) -> str:
     from pydicom.sequence import Sequence as DicomSequence
     from pydicom.valuerep import PersonName
 
+    from dicomprint.report_text import person_name
+
     if value is None or isinstance(value, bytes | bytearray | DicomSequence):
         return ""
     if isinstance(value, PersonName):
-        given = " ".join(part for part in (value.given_name, value.middle_name) if part)
-        text = ", ".join(part for part in (value.family_name, given) if part)
+        text = person_name(value)
     elif isinstance(value, list | tuple | MultiValue):
         text = "/".join(_field_text(v) for v in value)
     else:
