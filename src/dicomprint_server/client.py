@@ -622,10 +622,7 @@ class PrintClient:
                 raise
             self._warn(exc.operation, exc.status, "12-bit images refused", "sending 8-bit images")
             self.bits = 8
-            request.BasicGrayscaleImageSequence = Sequence(
-                [prepare_image(image, bits=8).image_sequence_item()]
-            )
-            self._n_set(sop_class, uid, request)
+            self._set_image_box(film, position, image, attributes)  # now as 8 bits
 
     def _film_done(self) -> None:
         """The current film is complete: print it now or keep it for the session."""
